@@ -1,0 +1,3 @@
+from competency_ci.cli.main import main
+
+raise SystemExit(main())

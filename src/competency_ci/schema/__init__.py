@@ -1,0 +1,132 @@
+"""The template schema: the Frictionless data package that every rule is read from.
+
+Loaded with the standard ``json`` module so the validator's start-up stays light; the same
+descriptor is what ``frictionless`` reads in tests and what users can hand to any Frictionless tool.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from typing import Any
+
+FRAMEWORK = "framework"
+COMPETENCY = "competency"
+TIERS = ("required", "required-if-available", "benchmark", "optional")
+
+
+@dataclass(frozen=True)
+class Column:
+    """One CSV column (a Table Schema field plus our ``competencyCi`` properties)."""
+
+    name: str
+    title: str
+    description: str
+    example: str
+    rows: frozenset[str]
+    tier: str
+    kind: str
+    multiple: bool
+    required_for: dict[str, str]
+    pattern: re.Pattern[str] | None
+    enum: tuple[str, ...] | None
+    format: str | None
+    table_required: bool
+    jsonld: str | None
+    references: str | None
+    vocabulary: dict[str, str]
+    extra: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def applies_to(self, row_type: str) -> bool:
+        return row_type in self.rows
+
+    def is_valid(self, value: str) -> bool:
+        """The descriptor's own constraint test (pattern or enum), as Table Schema defines it."""
+        if self.enum is not None:
+            return value in self.enum
+        if self.pattern is not None:
+            return self.pattern.fullmatch(value) is not None
+        return True
+
+
+@dataclass(frozen=True)
+class TemplateSchema:
+    columns: dict[str, Column]
+    row_types: dict[str, str]
+    template_row_prefixes: tuple[str, ...]
+    separator: str
+    descriptor: dict[str, Any] = field(repr=False, compare=False)
+
+    def get(self, name: str) -> Column | None:
+        return self.columns.get(name)
+
+    def row_type(self, type_value: str) -> str | None:
+        """framework / competency for a trimmed ``@type`` value, else None."""
+        return self.row_types.get(type_value)
+
+    def is_template_row(self, type_value: str) -> bool:
+        lowered = type_value.strip().lower()
+        return any(lowered.startswith(prefix) for prefix in self.template_row_prefixes)
+
+    def type_for(self, row_type: str) -> str:
+        """The ``@type`` value for a row type."""
+        return next(t for t, rt in self.row_types.items() if rt == row_type)
+
+    def in_tier(self, tier: str) -> list[Column]:
+        """Columns of a template tier (tiers are cumulative; ``all`` means every column)."""
+        if tier == "all":
+            return list(self.columns.values())
+        allowed = TIERS[: TIERS.index(tier) + 1]
+        return [c for c in self.columns.values() if c.tier in allowed]
+
+
+def _column(spec: dict[str, Any]) -> Column:
+    ci: dict[str, Any] = spec.get("competencyCi", {})
+    constraints: dict[str, Any] = spec.get("constraints", {})
+    pattern = constraints.get("pattern")
+    enum = constraints.get("enum")
+    return Column(
+        name=spec["name"],
+        title=spec.get("title", spec["name"]),
+        description=spec.get("description", ""),
+        example=spec.get("example", ""),
+        rows=frozenset(ci.get("rows", [])),
+        tier=ci.get("tier", "optional"),
+        kind=ci.get("kind", "text"),
+        multiple=bool(ci.get("multiple", False)),
+        required_for=dict(ci.get("requiredFor", {})),
+        pattern=re.compile(pattern) if pattern else None,
+        enum=tuple(enum) if enum else None,
+        format=spec.get("format"),
+        table_required=bool(constraints.get("required", False)),
+        jsonld=ci.get("jsonld"),
+        references=ci.get("references"),
+        vocabulary=dict(ci.get("vocabulary", {})),
+        extra={k: v for k, v in ci.items()},
+    )
+
+
+def descriptor_text() -> str:
+    return resources.files(__package__).joinpath("datapackage.json").read_text("utf-8")
+
+
+def descriptor_path() -> str:
+    return str(resources.files(__package__).joinpath("datapackage.json"))
+
+
+@cache
+def load_schema() -> TemplateSchema:
+    descriptor: dict[str, Any] = json.loads(descriptor_text())
+    package_ci = descriptor.get("competencyCi", {})
+    table_schema = descriptor["resources"][0]["schema"]
+    columns = {spec["name"]: _column(spec) for spec in table_schema["fields"]}
+    return TemplateSchema(
+        columns=columns,
+        row_types=dict(package_ci["rowTypes"]),
+        template_row_prefixes=tuple(package_ci["templateRowPrefixes"]),
+        separator=package_ci["multiValueSeparator"],
+        descriptor=descriptor,
+    )
