@@ -113,7 +113,17 @@ def _str(raw: dict[str, Any], key: str, where: str) -> str | None:
     return value
 
 
-TOP_KEYS = {"paths", "exclude", "language", "registry", "organization", "rules", "cass", "approval"}
+TOP_KEYS = {
+    "paths",
+    "exclude",
+    "language",
+    "registry",
+    "assistant",
+    "organization",
+    "rules",
+    "cass",
+    "approval",
+}
 
 
 def parse_config(data: Any, root: Path, path: Path | None = None) -> Config:
@@ -136,6 +146,10 @@ def parse_config(data: Any, root: Path, path: Path | None = None) -> Config:
             cfg.registry, cfg.registry_url = "custom", registry.rstrip("/")
         else:
             raise ConfigError(f"registry: expected sandbox, production or a URL, got {registry!r}")
+    if (assistant := _str(raw, "assistant", "")) is not None:
+        if not assistant.startswith(("http://", "https://")):
+            raise ConfigError(f"assistant: expected the Registry Assistant API base URL, got {assistant!r}")
+        cfg.assistant_url = assistant.rstrip("/")
     cfg.organization = _str(raw, "organization", "")
     rules = _section(raw.get("rules"), "rules", set(CODES))
     for code, level in rules.items():

@@ -1,0 +1,143 @@
+"""`competency-ci convert`: framework CSV -> CTDL-ASN JSON-LD graph(s), and graph -> template CSV."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from competency_ci.build import InvalidFrameworks, load_frameworks
+from competency_ci.config import REGISTRIES, Config, ConfigError, load_config
+from competency_ci.problems import Problem
+
+PROG = "competency-ci convert"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.description = (
+        "Convert a framework CSV to the CTDL-ASN JSON-LD graph the Credential Registry publishes, "
+        "or a CTDL-ASN graph (or Registry envelope) to a template CSV. The direction follows the "
+        "input's extension (.csv, else JSON)."
+    )
+    parser.add_argument("file", metavar="FILE", help="framework CSV, or CTDL-ASN JSON-LD graph / envelope")
+    parser.add_argument(
+        "-o",
+        "--output",
+        metavar="OUT",
+        help="output file (default: stdout); for a CSV holding several frameworks, a directory "
+        "that receives one <ctid>.json graph per framework",
+    )
+    parser.add_argument(
+        "--registry",
+        metavar="ENV",
+        help="registry for resource URIs: sandbox, production or a base URL "
+        "(default: the configuration's registry, else sandbox)",
+    )
+
+
+def registry_url(value: str | None, config: Config) -> str:
+    if value is None:
+        return config.registry_url
+    if value in REGISTRIES:
+        return REGISTRIES[value]
+    if value.startswith(("http://", "https://")):
+        return value.rstrip("/")
+    raise ConfigError(f"--registry: expected sandbox, production or a URL, got {value!r}")
+
+
+def print_problems(path: str, problems: list[Problem]) -> None:
+    """The validator's own text report, so problems read the same as under ``validate``."""
+    from competency_ci.report import text
+    from competency_ci.validate import ValidationResult
+
+    sys.stderr.write(text(ValidationResult(problems=problems, files=[path])))
+
+
+def run(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    path = Path(args.file)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        print(f"{PROG}: cannot read {path}: {exc.strerror}", file=sys.stderr)
+        return 2
+    if path.suffix.lower() == ".csv":
+        return _csv_to_jsonld(path, data, args, config)
+    return _jsonld_to_csv(path, data, args)
+
+
+def _csv_to_jsonld(path: Path, data: bytes, args: argparse.Namespace, config: Config) -> int:
+    from competency_ci.jsonld import framework_to_graph
+
+    registry = registry_url(args.registry, config)
+    try:
+        frameworks = load_frameworks(path, config, data=data)
+    except InvalidFrameworks as exc:
+        print_problems(str(path), exc.problems)
+        print(f"{PROG}: {path} has errors; nothing written", file=sys.stderr)
+        return 1
+    if not frameworks:
+        print(f"{PROG}: {path} holds no framework", file=sys.stderr)
+        return 2
+    graphs = [(fw.ctid, framework_to_graph(fw, registry, config.language)) for fw in frameworks]
+    out = Path(args.output) if args.output else None
+    to_dir = out is not None and (out.is_dir() or args.output.endswith(("/", "\\")))
+    if len(graphs) > 1 and not to_dir:
+        print(
+            f"{PROG}: {path} holds {len(graphs)} frameworks; give -o DIRECTORY to write one graph each",
+            file=sys.stderr,
+        )
+        return 2
+    if out is None:
+        sys.stdout.write(_dump(graphs[0][1]))
+        return 0
+    targets = [(out / f"{ctid}.json" if to_dir else out, graph) for ctid, graph in graphs]
+    try:
+        if to_dir:
+            out.mkdir(parents=True, exist_ok=True)
+        for target, graph in targets:
+            target.write_text(_dump(graph), encoding="utf-8", newline="\n")
+    except OSError as exc:
+        print(f"{PROG}: cannot write {exc.filename}: {exc.strerror}", file=sys.stderr)
+        return 2
+    for target, graph in targets:
+        print(f"wrote {target} ({len(graph['@graph']) - 1} competencies)", file=sys.stderr)
+    return 0
+
+
+def _dump(graph: object) -> str:
+    return json.dumps(graph, indent=2, ensure_ascii=False) + "\n"
+
+
+def _jsonld_to_csv(path: Path, data: bytes, args: argparse.Namespace) -> int:
+    from competency_ci.csvwrite import framework_rows, to_csv
+    from competency_ci.jsonld import GraphError, graph_to_frameworks
+
+    try:
+        document = json.loads(data.decode("utf-8-sig"))
+        read = graph_to_frameworks(document, str(path))
+    except UnicodeDecodeError:
+        print(f"{PROG}: {path} is not UTF-8", file=sys.stderr)
+        return 2
+    except json.JSONDecodeError as exc:
+        print(f"{PROG}: {path}:{exc.lineno}: not JSON: {exc.msg}", file=sys.stderr)
+        return 2
+    except GraphError as exc:
+        print(f"{PROG}: {path}: {exc}", file=sys.stderr)
+        return 2
+    for note in read.notes:
+        print(f"{path}: note: {note}", file=sys.stderr)
+    text = to_csv(framework_rows(read.frameworks))
+    if args.output is None:
+        sys.stdout.write(text)
+        return 0
+    out = Path(args.output)
+    try:
+        out.write_text(text, encoding="utf-8", newline="")
+    except OSError as exc:
+        print(f"{PROG}: cannot write {out}: {exc.strerror}", file=sys.stderr)
+        return 2
+    count = sum(len(fw.competencies) for fw in read.frameworks)
+    print(f"wrote {out} ({count} competencies)", file=sys.stderr)
+    return 0

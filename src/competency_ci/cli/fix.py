@@ -1,0 +1,78 @@
+"""`competency-ci fix PATH...`: repair framework CSVs in place (the pre-commit fixer).
+
+Exit codes follow pre-commit's convention for fixers: 0 nothing to do, 1 a file was changed (or,
+with ``--check``/``--diff``, would be), 2 a file could not be read (it is left untouched).
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import io
+import sys
+
+from competency_ci.config import load_config
+from competency_ci.fix import Unreadable, fix_table
+from competency_ci.schema import load_schema
+from competency_ci.table import read_table
+from competency_ci.validate import display_path, expand_paths
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("paths", nargs="+", metavar="PATH", help="framework CSV files or directories")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--check", action="store_true", help="write nothing; exit 1 if any file needs fixing")
+    mode.add_argument("--diff", action="store_true", help="print a unified diff instead of writing")
+
+
+def run(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    schema = load_schema()
+    status = 0
+    for path in expand_paths(args.paths, config):
+        shown = display_path(path)
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            print(f"{shown}: cannot read: {exc.strerror}", file=sys.stderr)
+            status = 2
+            continue
+        table, problems = read_table(shown, data)
+        try:
+            if table is None:
+                raise Unreadable(problems)
+            result = fix_table(table, schema)
+        except Unreadable as exc:
+            for p in exc.problems:
+                print(f"{p.path}:{p.line}: cannot fix: {p.message} [{p.code}]", file=sys.stderr)
+            status = 2
+            continue
+        for p in result.problems:
+            print(f"{p.path}:{p.line}: left alone: {p.message} [{p.code}]")
+        if not result.changed:
+            continue
+        status = max(status, 1)
+        if args.diff:
+            sys.stdout.write(unified_diff(shown, data.decode("utf-8"), result.text))
+            print(f"{shown}: would fix: {result.summary()}", file=sys.stderr)
+        elif args.check:
+            print(f"{shown}: would fix: {result.summary()}")
+        else:
+            try:
+                path.write_bytes(result.text.encode("utf-8"))
+            except OSError as exc:
+                print(f"{shown}: cannot write: {exc.strerror}", file=sys.stderr)
+                status = 2
+                continue
+            print(f"{shown}: {result.summary()}")
+    return status
+
+
+def unified_diff(path: str, old: str, new: str) -> str:
+    """A ``git diff``-style patch of the lines (fix never changes line ends, so they are not shown)."""
+
+    def lines(text: str) -> list[str]:
+        return [line.rstrip("\r\n") for line in io.StringIO(text, newline="")]
+
+    diff = difflib.unified_diff(lines(old), lines(new), f"a/{path}", f"b/{path}", lineterm="")
+    return "".join(f"{line}\n" for line in diff)

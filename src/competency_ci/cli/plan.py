@@ -1,0 +1,211 @@
+"""`competency-ci plan`: show what publishing to CASS would create, update and delete, and why.
+
+The options and the set-up (validate first, pick the server, load the key) are shared with
+``publish``, which imports them from here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from competency_ci.config import Config, ConfigError, load_config
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+
+    from competency_ci.model import Framework
+    from competency_ci.plan import Plan
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_REMOTE = 0, 1, 2, 3
+SANDBOX = "sandbox"
+SANDBOX_KEY = Path(".competency-ci") / "sandbox-key.pem"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_common_arguments(parser)
+
+
+def add_common_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "paths", nargs="*", help="framework CSV files or directories (default: the configured paths)"
+    )
+    parser.add_argument(
+        "--server",
+        metavar="URL",
+        help="CASS API base URL, e.g. https://cass.example.org/api/ (default: cass.url in the "
+        "configuration), or 'sandbox' for the embedded local sandbox",
+    )
+    parser.add_argument(
+        "--allow-insecure-http",
+        action="store_true",
+        help="allow plain http:// to a non-loopback server (TLS certificates are always verified for https)",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=300.0,
+        metavar="SECONDS",
+        help="overall time limit for all requests, retries included (default: 300)",
+    )
+    parser.add_argument(
+        "--format", choices=["text", "json", "markdown"], default="text", help="output format"
+    )
+
+
+@dataclass
+class Setup:
+    config: Config
+    frameworks: list[Framework]
+    server: str
+    key: RSAPrivateKey
+    sandbox: Any = None  # the embedded SandboxServer, stopped by ``close``
+
+    def close(self) -> None:
+        if self.sandbox is not None:
+            self.sandbox.stop()
+            self.sandbox = None
+
+
+class SetupFailed(Exception):
+    def __init__(self, code: int) -> None:
+        self.code = code
+
+
+def is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_server_url(url: str, allow_insecure_http: bool) -> str:
+    """A usable API base URL (ending in ``/``); plain http only to loopback unless allowed."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"--server: expected an http(s) URL or 'sandbox', got {url!r}")
+    if parts.scheme == "http" and not is_loopback(parts.hostname) and not allow_insecure_http:
+        raise ConfigError(
+            f"--server: refusing plain http:// to {parts.hostname}: the signature sheets would travel "
+            "unencrypted; use https:// or pass --allow-insecure-http"
+        )
+    return url if url.endswith("/") else url + "/"
+
+
+def load_frameworks_checked(paths: list[str], config: Config, out_format: str) -> list[Framework]:
+    """Validate every selected file first; any error stops everything before a single request."""
+    from competency_ci import report
+    from competency_ci.build import load_frameworks
+    from competency_ci.validate import display_path, expand_paths, validate_paths
+
+    selected = paths or list(config.paths)
+    result = validate_paths(selected, config)
+    code = result.exit_code(False)
+    if code != EXIT_OK:
+        sys.stdout.write(report.json_report(result) if out_format == "json" else report.text(result))
+        print("Nothing was sent: fix the problems above first.", file=sys.stderr)
+        raise SetupFailed(code)
+    frameworks: list[Framework] = []
+    for path in expand_paths(selected, config):
+        frameworks.extend(load_frameworks(display_path(path), config, data=path.read_bytes()))
+    if not frameworks:
+        print("No frameworks found in the selected paths.", file=sys.stderr)
+        raise SetupFailed(EXIT_USAGE)
+    return frameworks
+
+
+def sandbox_key(root: Path) -> tuple[RSAPrivateKey, bool]:
+    """The sandbox's own key under ``.competency-ci/``, generated on first use."""
+    from competency_ci.cass.signing import load_private_key
+
+    path = root / SANDBOX_KEY
+    if path.is_file():
+        return load_private_key(path.read_text("utf-8"), source=f"sandbox key {SANDBOX_KEY}"), False
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600)
+    path.write_bytes(pem)
+    return key, True
+
+
+def prepare(args: argparse.Namespace) -> Setup:
+    """Configuration, validated frameworks, server and key; raises SetupFailed or ConfigError."""
+    from competency_ci.cass.signing import KeyLoadError, load_configured_key
+
+    config = load_config(args.config)
+    if args.timeout <= 0:
+        raise ConfigError("--timeout: expected a positive number of seconds")
+    server = args.server or config.cass.url
+    if not server:
+        raise ConfigError(
+            "no CASS server: pass --server URL (or --server sandbox), or set cass.url in the configuration"
+        )
+    if server != SANDBOX:
+        server = check_server_url(server, args.allow_insecure_http)
+    frameworks = load_frameworks_checked(list(args.paths), config, args.format)
+    try:
+        key = load_configured_key(config.cass.key_env, config.cass.key_file, config.root)
+    except KeyLoadError as exc:
+        if server != SANDBOX or "no CASS signing key" not in str(exc):
+            print(f"error: {exc}", file=sys.stderr)
+            raise SetupFailed(EXIT_USAGE) from None
+        key, created = sandbox_key(config.root)
+        verb = "generated a sandbox key in" if created else "using the sandbox key"
+        print(f"No CASS key configured: {verb} {SANDBOX_KEY}", file=sys.stderr)
+    setup = Setup(config, frameworks, server, key)
+    if server == SANDBOX:
+        from competency_ci.sandbox import start_embedded
+
+        setup.sandbox = start_embedded(config.root)
+        setup.server = setup.sandbox.url
+        print(f"Using the embedded sandbox at {setup.server} (data in .competency-ci/)", file=sys.stderr)
+    return setup
+
+
+def render_plan(plan: Plan, server: str, out_format: str) -> str:
+    from competency_ci.plan import render_json, render_markdown, render_text
+
+    if out_format == "json":
+        return render_json(plan, server)
+    if out_format == "markdown":
+        return render_markdown(plan, server)
+    return render_text(plan, server)
+
+
+def run(args: argparse.Namespace) -> int:
+    from competency_ci.publish import publish_frameworks
+
+    try:
+        setup = prepare(args)
+    except SetupFailed as exc:
+        return exc.code
+    try:
+        result = publish_frameworks(
+            setup.frameworks,
+            setup.config,
+            setup.server,
+            setup.key,
+            dry_run=True,
+            timeout=args.timeout,
+            on_plan=lambda plan, server: sys.stdout.write(render_plan(plan, server, args.format)),
+        )
+    finally:
+        setup.close()
+    if result.error:
+        print(f"error: {result.error}", file=sys.stderr)
+        print("Nothing was written.", file=sys.stderr)
+        return EXIT_REMOTE
+    return EXIT_OK

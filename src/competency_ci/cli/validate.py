@@ -1,0 +1,37 @@
+"""`competency-ci validate PATH...`: check framework CSVs cell by cell."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from competency_ci.cli.main import default_format
+from competency_ci.config import load_config
+from competency_ci.report import FORMATS, REPORTERS
+from competency_ci.validate import validate_paths
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "paths",
+        nargs="*",
+        metavar="PATH",
+        help="framework CSV files or directories (default: the configured paths under the repository root)",
+    )
+    parser.add_argument(
+        "--format",
+        choices=FORMATS,
+        default=None,
+        help="output format (default: github on GitHub Actions, else text)",
+    )
+    parser.add_argument("--strict", action="store_true", help="exit 1 on warnings too")
+
+
+def run(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    paths = list(args.paths) or [str(config.root)]
+    result = validate_paths(paths, config)
+    for path, reason in result.unusable.items():
+        print(f"competency-ci validate: {path}: {reason}", file=sys.stderr)
+    sys.stdout.write(REPORTERS[args.format or default_format()](result))
+    return result.exit_code(args.strict)

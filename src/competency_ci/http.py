@@ -1,0 +1,158 @@
+"""One retry rule for every remote service we call (CASS, Registry, Assistant, GitHub, webhooks).
+
+Transient failures (connection errors, timeouts, 429 and 5xx) are retried with exponential backoff,
+honouring ``Retry-After``, inside a bounded total time; then :class:`RemoteError` gives an exact
+account of every attempt (exit code 3). Any other answer is returned to the caller, who alone knows
+what a 4xx or a ``Successful: false`` body means. ``requests`` is imported only when a request is
+actually sent, so commands that never reach the network do not pay for it.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
+
+from competency_ci import __version__
+
+if TYPE_CHECKING:
+    import requests
+
+USER_AGENT = f"competency-ci/{__version__}"
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How hard to try. ``total`` bounds attempts plus waits, so a CI job never hangs."""
+
+    attempts: int = 5
+    first_delay: float = 1.0
+    max_delay: float = 30.0
+    total: float = 120.0
+    timeout: float = 60.0
+
+
+DEFAULT_POLICY = RetryPolicy()
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One try: the HTTP status, or the connection error's class name when there was no answer."""
+
+    status: int | None
+    error: str | None = None
+
+    def __str__(self) -> str:
+        return str(self.status) if self.status is not None else (self.error or "no answer")
+
+
+@dataclass
+class RemoteError(Exception):
+    """The service did not answer usably within the policy; ``str()`` holds no secrets."""
+
+    method: str
+    url: str
+    attempts: list[Attempt] = field(default_factory=list)
+    elapsed: float = 0.0
+    detail: str = ""
+
+    def __str__(self) -> str:
+        if not self.attempts:
+            return f"{self.method} {self.url}: {self.detail}"
+        tries = ", ".join(str(a) for a in self.attempts)
+        plural = "s" if len(self.attempts) != 1 else ""
+        text = (
+            f"{self.method} {self.url}: gave up after {len(self.attempts)} attempt{plural} "
+            f"in {self.elapsed:.1f} s ({tries})"
+        )
+        return f"{text}: {self.detail}" if self.detail else text
+
+
+def retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP-date), else None."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+def redact(text: str, secrets: Iterable[str | None]) -> str:
+    """Remove secret values from text that came back from a service (CE echoes bad API keys)."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return text
+
+
+class Budget:
+    """One time budget for every request of a command, so N frameworks cannot take N times ``total``."""
+
+    def __init__(
+        self, policy: RetryPolicy = DEFAULT_POLICY, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.base, self.clock = policy, clock
+        self.end = clock() + policy.total
+
+    def policy(self, method: str, url: str) -> RetryPolicy:
+        remaining = self.end - self.clock()
+        if remaining <= 0:
+            raise RemoteError(method, url, [], 0.0, "time limit reached before this request")
+        return replace(self.base, total=remaining, timeout=min(self.base.timeout, max(1.0, remaining)))
+
+
+def new_session() -> requests.Session:
+    import requests
+
+    session = requests.Session()
+    session.headers["User-Agent"] = USER_AGENT
+    return session
+
+
+def send(
+    session: requests.Session,
+    method: str,
+    url: str,
+    *,
+    policy: RetryPolicy = DEFAULT_POLICY,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+    **kwargs: Any,
+) -> requests.Response:
+    """Send one request with retries; return the first non-transient response.
+
+    Only idempotent operations go through here (reads, CASS puts of whole objects, publishGraph of a
+    whole framework by CTID, an issue update), so repeating a request whose answer was lost is safe.
+    """
+    import requests
+
+    kwargs.setdefault("timeout", policy.timeout)
+    start = clock()
+    attempts: list[Attempt] = []
+    for number in range(1, policy.attempts + 1):
+        wait: float | None = None
+        try:
+            response = session.request(method, url, **kwargs)
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            attempts.append(Attempt(None, type(exc).__name__))
+        else:
+            if response.status_code not in RETRY_STATUSES:
+                return response
+            attempts.append(Attempt(response.status_code))
+            wait = retry_after(response.headers.get("Retry-After"))
+            response.close()
+        if number == policy.attempts:
+            break
+        delay = min(policy.max_delay, policy.first_delay * 2 ** (number - 1) if wait is None else wait)
+        if clock() + delay - start > policy.total:
+            raise RemoteError(method, url, attempts, clock() - start, "time limit reached")
+        sleep(delay)
+    raise RemoteError(method, url, attempts, clock() - start)

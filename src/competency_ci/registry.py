@@ -1,0 +1,192 @@
+"""The Credential Registry (public graph reads) and the Registry Assistant API (format, publishGraph).
+
+Contract: `registry-and-approval.md` §2. The Assistant answers validation failures with HTTP 200 and
+``Successful: false``, so an answer is judged by its body, never by its status alone; CE sometimes
+echoes a bad API key in ``Messages``, so messages are redacted before anyone sees them.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from competency_ci.http import Budget, new_session, redact, send
+
+if TYPE_CHECKING:
+    import requests
+
+API_KEY_ENV = "CE_REGISTRY_API_KEY"
+CTDLASN_CONTEXT = "https://credreg.net/ctdlasn/schema/context/json"
+
+
+class RegistryError(Exception):
+    """The Registry or the Assistant answered something we cannot use (not a transient failure)."""
+
+
+@dataclass
+class AssistantResponse:
+    """``RegistryAssistantResponse`` (§2.5); ``Payload`` is kept as CE returns it (a JSON string)."""
+
+    successful: bool
+    was_changed: bool | None = None
+    messages: list[str] = field(default_factory=list)
+    ctid: str | None = None
+    graph_url: str | None = None
+    envelope_url: str | None = None
+    payload: str | None = None
+    status: int = 200
+
+    @classmethod
+    def from_api(cls, data: Any, status: int, secrets: list[str | None]) -> AssistantResponse:
+        if not isinstance(data, dict) or not isinstance(data.get("Successful"), bool):
+            raise RegistryError(f"HTTP {status}: not a Registry Assistant response")
+        messages = data.get("Messages") or []
+        changed = data.get("WasChanged")
+        return cls(
+            successful=data["Successful"],
+            was_changed=changed if isinstance(changed, bool) else None,
+            messages=[redact(str(m), secrets) for m in messages] if isinstance(messages, list) else [],
+            ctid=data.get("CTID"),
+            graph_url=data.get("GraphUrl"),
+            envelope_url=data.get("EnvelopeUrl"),
+            payload=data.get("Payload") if isinstance(data.get("Payload"), str) else None,
+            status=status,
+        )
+
+
+def _json(response: requests.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+class Assistant:
+    """``{assistant}/CompetencyFramework/...``; the API key is needed for publishing only."""
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str | None = None,
+        *,
+        budget: Budget | None = None,
+        session: requests.Session | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.budget = budget or Budget()
+        self._key = api_key
+        self._session = session or new_session()
+
+    @classmethod
+    def from_env(cls, base_url: str, *, budget: Budget | None = None) -> Assistant:
+        return cls(base_url, os.environ.get(API_KEY_ENV) or None, budget=budget)
+
+    @property
+    def has_key(self) -> bool:
+        return bool(self._key)
+
+    def _post(self, endpoint: str, body: dict[str, Any], *, auth: bool) -> AssistantResponse:
+        headers = {"Accept": "application/json"}
+        if auth:
+            if not self._key:
+                raise RegistryError(f"no Registry API key: set {API_KEY_ENV}")
+            headers["Authorization"] = f"ApiToken {self._key}"
+        url = f"{self.base_url}/CompetencyFramework/{endpoint}"
+        response = send(
+            self._session, "POST", url, policy=self.budget.policy("POST", url), json=body, headers=headers
+        )
+        data = _json(response)
+        if not isinstance(data, dict) and response.status_code >= 400:
+            raise RegistryError(f"POST {url}: HTTP {response.status_code}")
+        return AssistantResponse.from_api(data, response.status_code, [self._key])
+
+    def format(self, request: dict[str, Any]) -> AssistantResponse:
+        """Validate and format a ``CompetencyFrameworkRequest`` without publishing (no key needed)."""
+        return self._post("format", request, auth=False)
+
+    def publish_graph(self, ctid: str, organization: str, graph: dict[str, Any]) -> AssistantResponse:
+        """Publish one framework graph; idempotent per CTID (a re-publish is an update)."""
+        body = {
+            "CTID": ctid,
+            "PublishForOrganizationIdentifier": organization,
+            "CompetencyFrameworkGraph": graph,
+        }
+        return self._post("publishGraph", body, auth=True)
+
+
+class RegistryReader:
+    """Public reads of ``{registry}/graph/{ctid}``."""
+
+    def __init__(
+        self,
+        registry_url: str,
+        *,
+        budget: Budget | None = None,
+        session: requests.Session | None = None,
+    ) -> None:
+        self.registry_url = registry_url.rstrip("/")
+        self.budget = budget or Budget()
+        self._session = session or new_session()
+
+    def graph_url(self, ctid: str) -> str:
+        return f"{self.registry_url}/graph/{ctid}"
+
+    def read_graph(self, ctid: str) -> dict[str, Any] | None:
+        """The live graph, or None when the Registry has nothing under this CTID (404)."""
+        url = self.graph_url(ctid)
+        response = send(
+            self._session,
+            "GET",
+            url,
+            policy=self.budget.policy("GET", url),
+            headers={"Accept": "application/json"},
+        )
+        if response.status_code == 404:
+            return None
+        data = _json(response)
+        if response.status_code != 200 or not isinstance(data, dict):
+            raise RegistryError(f"GET {url}: HTTP {response.status_code}, expected a JSON-LD graph")
+        return data
+
+
+# --- the format endpoint's request, derived from the graph we publish ---------------------------
+
+
+def _plain(value: Any, lang: str) -> Any:
+    """A graph value as the Assistant's simplified classes take it (text in the framework language)."""
+    if isinstance(value, list):
+        return [_plain(v, lang) for v in value]
+    if isinstance(value, dict):
+        if any(key.startswith("@") for key in value) or not value:
+            return {_local(k): _plain(v, lang) for k, v in value.items() if k != "@type"}
+        return value.get(lang, next(iter(value.values())))  # a language map
+    return value
+
+
+def _local(term: str) -> str:
+    return "CTID" if term == "ceterms:ctid" else term.split(":", 1)[-1]
+
+
+def format_request(graph: dict[str, Any], organization: str, default_language: str) -> dict[str, Any]:
+    """A ``CompetencyFrameworkRequest`` (§2.4) for ``/format``, derived from our publish graph.
+
+    One rule, no second column list: each CTDL term becomes its local name (``ceasn:competencyText``
+    -> ``competencyText``, ``ceterms:ctid`` -> ``CTID``; the Assistant binds names case-insensitively)
+    and each language map becomes its text in the framework's language.
+    """
+    framework: dict[str, Any] = {}
+    competencies: list[dict[str, Any]] = []
+    for node in graph.get("@graph", []):
+        lang = default_language.lower()
+        fields = {_local(k): _plain(v, lang) for k, v in node.items() if not k.startswith("@")}
+        if node.get("@type") == "ceasn:CompetencyFramework":
+            framework = fields
+        else:
+            competencies.append(fields)
+    return {
+        "PublishForOrganizationIdentifier": organization,
+        "DefaultLanguage": default_language,
+        "CompetencyFramework": framework,
+        "Competencies": competencies,
+    }

@@ -1,0 +1,215 @@
+"""The sandbox's HTTP transport: ``http.server`` threads in front of :class:`CassApp`.
+
+Keeps a request log (method, path, status, bytes in and out) so tests and the publish benchmark
+can assert exactly which requests a run made ("an unchanged re-publish costs zero writes").
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import TracebackType
+from typing import Any, TextIO
+
+from competency_ci.sandbox.app import DEFAULT_POST_MAX_SIZE, CassApp, Request, Response, Settings
+from competency_ci.sandbox.storage import Store
+
+EMBEDDED_DB = Path(".competency-ci") / "sandbox.sqlite3"
+_WRITE_PATHS = ("/api/sky/repo/multiPut", "/api/sky/repo/multiDelete")
+
+
+@dataclass(frozen=True)
+class RequestRecord:
+    method: str
+    path: str  # as requested, query string included
+    status: int
+    request_bytes: int  # body bytes received
+    response_bytes: int  # body bytes sent
+
+    @property
+    def is_write(self) -> bool:
+        """A request that can change stored objects (bulk or single writes and deletes)."""
+        route = self.path.split("?", 1)[0]
+        return route in _WRITE_PATHS or (route.startswith("/api/data/") and self.method in ("POST", "DELETE"))
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive: a publish reuses one connection
+    server: _HTTPServer
+
+    def do_GET(self) -> None:
+        self._serve()
+
+    def do_POST(self) -> None:
+        self._serve()
+
+    def do_PUT(self) -> None:
+        self._serve()
+
+    def do_DELETE(self) -> None:
+        self._serve()
+
+    def _read_body(self) -> bytes:
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            chunks: list[bytes] = []
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass
+                    return b"".join(chunks)
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline()
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length > 0 else b""
+
+    def _serve(self) -> None:
+        sandbox = self.server.sandbox
+        try:
+            body = self._read_body()
+        except (ValueError, OSError):
+            self.close_connection = True
+            return
+        path, _, query = self.path.partition("?")
+        request = Request(
+            method=self.command,
+            path=path,
+            query=query,
+            headers={k.lower(): v for k, v in self.headers.items()},
+            body=body,
+        )
+        try:
+            response = sandbox.app.handle(request)
+        except Exception as exc:  # never a traceback on the wire: a plain 500 like CASS
+            response = Response.text(500, f"Error: {type(exc).__name__}")
+        # logged before the answer leaves, so a client that got its response sees it in the log
+        record = RequestRecord(self.command, self.path, response.status, len(body), len(response.body))
+        sandbox._record(record)
+        self.send_response(response.status)
+        if response.content_type:
+            self.send_header("Content-Type", response.content_type)
+        self.send_header("Content-Length", str(len(response.body)))
+        self.end_headers()
+        try:
+            self.wfile.write(response.body)
+        except OSError:
+            self.close_connection = True
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass  # the request log replaces the default stderr lines
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    sandbox: SandboxServer
+
+
+class SandboxServer:
+    """A CASS-compatible server on ``host:port`` (0 = any free port), storing in SQLite.
+
+    ``clock`` returns the server's time in epoch milliseconds (tests inject it to accept the
+    signature vectors, whose expiry lies in the past). Use as a context manager, or ``start()`` /
+    ``stop()``.
+    """
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        db_path: str | Path = ":memory:",
+        clock: Callable[[], int] | None = None,
+        post_max_size: int = DEFAULT_POST_MAX_SIZE,
+        admin_public_keys: list[str] | None = None,
+        reject_sha1: bool = False,
+        base_url: str | None = None,
+        log: TextIO | None = None,
+    ) -> None:
+        self.request_log: list[RequestRecord] = []
+        self._log_lock = threading.Lock()
+        self._log_stream = log
+        self._httpd = _HTTPServer((host, port), _Handler, bind_and_activate=True)
+        self._httpd.sandbox = self
+        bound_host, bound_port = self._httpd.server_address[:2]
+        host_text = bound_host.decode() if isinstance(bound_host, bytes) else str(bound_host)
+        shown = f"[{host_text}]" if ":" in host_text else host_text
+        self.url = f"http://{shown}:{bound_port}/api/"
+        self.port = int(bound_port)
+        self.db_path = str(db_path)
+        self.store = Store(self.db_path)
+        settings = Settings(
+            base_url=base_url or self.url,
+            clock=clock or _now_ms,
+            post_max_size=post_max_size,
+            admin_public_keys=list(admin_public_keys or []),
+            reject_sha1=reject_sha1,
+        )
+        self.app = CassApp(self.store, settings)
+        self._thread: threading.Thread | None = None
+
+    def _record(self, record: RequestRecord) -> None:
+        with self._log_lock:
+            self.request_log.append(record)
+        if self._log_stream is not None:
+            print(
+                f"{record.method} {record.path} {record.status} "
+                f"in={record.request_bytes}B out={record.response_bytes}B",
+                file=self._log_stream,
+                flush=True,
+            )
+
+    def writes(self) -> list[RequestRecord]:
+        """The logged requests that could change stored objects."""
+        with self._log_lock:
+            return [r for r in self.request_log if r.is_write]
+
+    def start(self) -> SandboxServer:
+        """Serve in a background thread."""
+        if self._thread is None:
+            self._thread = threading.Thread(
+                # a short poll interval: stop() waits for the loop to notice, and tests stop often
+                target=self._httpd.serve_forever,
+                kwargs={"poll_interval": 0.05},
+                name="cass-sandbox",
+                daemon=True,
+            )
+            self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        """Serve in the calling thread until interrupted (``competency-ci sandbox serve``)."""
+        self._httpd.serve_forever()
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self._httpd.shutdown()
+            self._thread.join()
+            self._thread = None
+        self._httpd.server_close()
+        self.store.close()
+
+    def __enter__(self) -> SandboxServer:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        return f"SandboxServer(url={self.url!r}, db_path={self.db_path!r})"
+
+
+def start_embedded(root: Path, **options: Any) -> SandboxServer:
+    """The in-process sandbox behind ``--server sandbox``: loopback, any free port, and a database
+    under ``<root>/.competency-ci/`` so successive runs see what earlier runs published."""
+    path = root / EMBEDDED_DB
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return SandboxServer(host="127.0.0.1", port=0, db_path=path, **options).start()

@@ -1,0 +1,129 @@
+"""The GitHub REST endpoints competency-ci uses, in memory, following docs.github.com/rest/issues.
+
+- ``GET  /repos/{owner}/{repo}/issues?state=&labels=&direction=&per_page=&page=`` (pull requests are
+  issues too and carry a ``pull_request`` key; pages are linked with a ``Link: <...>; rel="next"`` header)
+- ``POST /repos/{owner}/{repo}/issues`` ``{title, body, labels, assignees}`` -> 201
+- ``PATCH /repos/{owner}/{repo}/issues/{n}`` ``{title?, body?, state?, state_reason?}`` -> 200
+- ``POST /repos/{owner}/{repo}/issues/{n}/assignees`` ``{assignees}`` -> 201
+- ``GET/POST /repos/{owner}/{repo}/issues/{n}/comments``
+Auth: ``Authorization: Bearer <token>``; anything else -> 401 ``{"message": "Bad credentials"}``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from servers.recording import RecordingServer, Reply, Request
+
+ROUTE = re.compile(
+    r"^/repos/(?P<repo>[^/]+/[^/]+)/issues(?:/(?P<number>\d+)(?:/(?P<sub>comments|assignees))?)?$"
+)
+
+
+class GitHubServer(RecordingServer):
+    def __init__(self, token: str, repository: str = "acme/frameworks", page_size: int = 100) -> None:
+        super().__init__()
+        self.token = token
+        self.repository = repository
+        self.page_size = page_size
+        self.issues: dict[int, dict[str, Any]] = {}
+        self.comments: dict[int, list[dict[str, Any]]] = {}
+        self._next_comment = 1000
+
+    def scrub(self, headers: dict[str, str]) -> dict[str, str]:
+        if "Authorization" in headers:
+            ok = headers["Authorization"] == f"Bearer {self.token}"
+            headers = {**headers, "Authorization": "Bearer [valid]" if ok else "[invalid]"}
+        return headers
+
+    def add_issue(self, title: str, body: str, labels: list[str], *, pull_request: bool = False) -> int:
+        number = len(self.issues) + 1
+        issue = self._issue(number, title, body, labels, [])
+        if pull_request:
+            issue["pull_request"] = {"url": f"{self.url}/repos/{self.repository}/pulls/{number}"}
+        self.issues[number] = issue
+        return number
+
+    def _issue(
+        self, number: int, title: str, body: str, labels: list[str], assignees: list[str]
+    ) -> dict[str, Any]:
+        self.comments.setdefault(number, [])
+        return {
+            "number": number,
+            "title": title,
+            "body": body,
+            "state": "open",
+            "state_reason": None,
+            "html_url": f"https://github.com/{self.repository}/issues/{number}",
+            "labels": [{"name": name} for name in labels],
+            "assignees": [{"login": login} for login in assignees],
+        }
+
+    def handle(self, request: Request) -> Reply:
+        if request.headers.get("Authorization") != f"Bearer {self.token}":
+            return Reply(401, {"message": "Bad credentials"})
+        match = ROUTE.match(request.route)
+        if not match or match["repo"] != self.repository:
+            return Reply(404, {"message": "Not Found"})
+        number = int(match["number"]) if match["number"] else None
+        issue = self.issues.get(number) if number is not None else None
+        if number is not None and issue is None:
+            return Reply(404, {"message": "Not Found"})
+        body = request.body if isinstance(request.body, dict) else {}
+        key = (request.method, match["sub"], number is None)
+        if key == ("GET", None, True):
+            return self._list(request)
+        if key == ("POST", None, True):
+            if not body.get("title"):
+                return Reply(422, {"message": "Validation Failed"})
+            new = len(self.issues) + 1
+            self.issues[new] = self._issue(
+                new, body["title"], body.get("body") or "", body.get("labels", []), body.get("assignees", [])
+            )
+            return Reply(201, self.issues[new])
+        assert issue is not None and number is not None
+        if key == ("PATCH", None, False):
+            for name in ("title", "body", "state", "state_reason"):
+                if name in body:
+                    issue[name] = body[name]
+            return Reply(200, issue)
+        if key == ("POST", "assignees", False):
+            known = {a["login"] for a in issue["assignees"]}
+            issue["assignees"] += [
+                {"login": login} for login in body.get("assignees", []) if login not in known
+            ]
+            return Reply(201, issue)
+        if key == ("GET", "comments", False):
+            return Reply(200, self.comments[number])
+        if key == ("POST", "comments", False):
+            self._next_comment += 1
+            comment = {
+                "id": self._next_comment,
+                "body": body.get("body", ""),
+                "html_url": f"{issue['html_url']}#issuecomment-{self._next_comment}",
+            }
+            self.comments[number].append(comment)
+            return Reply(201, comment)
+        return Reply(404, {"message": "Not Found"})
+
+    def _list(self, request: Request) -> Reply:
+        query = request.query
+        state = query.get("state", ["open"])[0]
+        labels = set(query.get("labels", [""])[0].split(",")) - {""}
+        items = [
+            issue
+            for issue in sorted(self.issues.values(), key=lambda i: i["number"])
+            if (state == "all" or issue["state"] == state)
+            and labels <= {label["name"] for label in issue["labels"]}
+        ]
+        if query.get("direction", ["desc"])[0] == "desc":
+            items.reverse()
+        size = min(int(query.get("per_page", ["30"])[0]), self.page_size)
+        page = int(query.get("page", ["1"])[0])
+        chunk = items[(page - 1) * size : page * size]
+        headers = {}
+        if page * size < len(items):
+            params = "&".join(f"{k}={v[0]}" for k, v in query.items() if k != "page")
+            headers["Link"] = f'<{self.url}{request.route}?{params}&page={page + 1}>; rel="next"'
+        return Reply(200, chunk, headers)

@@ -1,0 +1,372 @@
+"""End to end: the composite action's own steps, run by the local runner in a simulated job.
+
+Each test builds a real git history (an "origin" bare repository plus a shallow checkout of the
+event's commit, as `actions/checkout` leaves it), an event payload, and the runner files, and
+talks to the CASS sandbox and the GitHub API test server on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from actionrunner import ActionResult, Command, run_action
+from competency_ci.sandbox import SandboxServer
+from conftest import REPO
+from publish_support import our_key, private_pem
+from servers.github_api import GitHubServer
+from servers.registry import RegistryServer
+from servers.webhook import WebhookServer
+
+TOKEN = "ghs_" + "T0k3n" * 7
+REPOSITORY = "acme/frameworks"
+FW = "ce-10000000-0000-4000-8000-000000000000"
+A = "ce-a0000000-0000-4000-8000-00000000000a"
+B = "ce-b0000000-0000-4000-8000-00000000000b"
+C = "ce-c0000000-0000-4000-8000-00000000000c"
+PUBLISHER = "https://sandbox.credentialengineregistry.org/resources/ce-99999999-0000-4000-8000-000000000000"
+HEADER = (
+    "@id,@type,ceasn:name,ceasn:description,ceasn:inLanguage,ceasn:publisher,ceasn:publisherName,"
+    "ceasn:dateCreated,ceasn:competencyText,ceasn:isTopChildOf,ceasn:isChildOf"
+)
+PATH = "frameworks/history.csv"
+
+
+def framework(*, language: str = "en-US", b_type: str = "ceasn:Competency", with_c: bool = False) -> str:
+    rows = [
+        HEADER,
+        f"{FW},ceasn:CompetencyFramework,History,A framework for tests.,{language},{PUBLISHER},Acme,"
+        "2026-01-02,,,",
+        f"{A},ceasn:Competency,,,,,,,Alpha,{FW},",
+        f"{B},{b_type},,,,,,,Bravo,,{A}",
+    ]
+    if with_c:
+        rows.append(f"{C},ceasn:Competency,,,,,,,Charlie,,{A}")
+    return "\n".join(rows) + "\n"
+
+
+def git(cwd: Path, *args: str) -> str:
+    done = subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True)
+    return done.stdout.strip()
+
+
+class Job:
+    """A repository on "GitHub" (a bare repo), a developer clone, and simulated workflow runs."""
+
+    def __init__(self, tmp: Path, github: GitHubServer, sandbox: SandboxServer) -> None:
+        self.tmp, self.github, self.sandbox = tmp, github, sandbox
+        self.origin = tmp / "origin.git"
+        git(tmp, "init", "-q", "--bare", "-b", "main", str(self.origin))
+        git(self.origin, "config", "uploadpack.allowAnySHA1InWant", "true")
+        self.dev = tmp / "dev"
+        git(tmp, "clone", "-q", str(self.origin), str(self.dev))
+        git(self.dev, "config", "user.email", "dev@example.org")
+        git(self.dev, "config", "user.name", "dev")
+        git(self.dev, "checkout", "-q", "-b", "main")
+        self.runs = 0
+
+    def commit(self, files: dict[str, str], branch: str = "main", message: str = "change") -> str:
+        if git(self.dev, "branch", "--show-current") != branch:
+            git(self.dev, "checkout", "-q", "-B", branch)
+        for name, text in files.items():
+            (self.dev / name).parent.mkdir(parents=True, exist_ok=True)
+            (self.dev / name).write_text(text, "utf-8")
+        git(self.dev, "add", "-A")
+        git(self.dev, "commit", "-q", "-m", message)
+        git(self.dev, "push", "-q", "origin", branch)
+        return git(self.dev, "rev-parse", "HEAD")
+
+    def run(
+        self, event_name: str, payload: dict[str, object], sha: str, ref: str, inputs: dict[str, str]
+    ) -> ActionResult:
+        self.runs += 1
+        run_dir = self.tmp / f"run{self.runs}"
+        workspace, temp = run_dir / "workspace", run_dir / "temp"
+        temp.mkdir(parents=True)
+        # actions/checkout with its default fetch-depth 1: only the event's commit is present.
+        git(run_dir, "init", "-q", str(workspace))
+        git(workspace, "remote", "add", "origin", self.origin.as_uri())
+        git(workspace, "fetch", "-q", "--depth=1", "origin", sha)
+        git(workspace, "checkout", "-q", "FETCH_HEAD")
+        event_path = run_dir / "event.json"
+        event_path.write_text(json.dumps(payload), "utf-8")
+        env = {
+            "PATH": os.environ["PATH"],
+            "HOME": str(run_dir),
+            "LANG": "C.UTF-8",
+            "CI": "true",
+            "GITHUB_ACTIONS": "true",
+            "GITHUB_WORKFLOW": "frameworks",
+            "GITHUB_EVENT_NAME": event_name,
+            "GITHUB_EVENT_PATH": str(event_path),
+            "GITHUB_WORKSPACE": str(workspace),
+            "GITHUB_REPOSITORY": REPOSITORY,
+            "GITHUB_SHA": sha,
+            "GITHUB_REF": ref,
+            "GITHUB_API_URL": self.github.url,
+            "GITHUB_SERVER_URL": "https://github.com",
+            "GITHUB_RUN_ID": "4242",
+            "RUNNER_TEMP": str(temp),
+        }
+        return run_action(
+            REPO,
+            inputs=inputs,
+            env=env,
+            token=TOKEN,
+            prebuilt={"install": {"bin": str(Path(sys.executable).parent)}},
+        )
+
+
+def repository(full_name: str = REPOSITORY) -> dict[str, str]:
+    return {"full_name": full_name, "default_branch": "main"}
+
+
+def pull_request(base: str, head: str, *, fork: bool = False) -> dict[str, object]:
+    return {
+        "action": "opened",
+        "repository": repository(),
+        "pull_request": {
+            "number": 12,
+            "html_url": f"https://github.com/{REPOSITORY}/pull/12",
+            "merged": False,
+            "base": {"sha": base, "ref": "main", "repo": repository()},
+            "head": {"sha": head, "ref": "feature", "repo": repository("mallory/x" if fork else REPOSITORY)},
+        },
+    }
+
+
+def push(before: str, after: str) -> dict[str, object]:
+    return {"ref": "refs/heads/main", "before": before, "after": after, "repository": repository()}
+
+
+@pytest.fixture
+def job(tmp_path: Path) -> Iterator[Job]:
+    with GitHubServer(TOKEN, REPOSITORY) as github, SandboxServer() as sandbox:
+        yield Job(tmp_path, github, sandbox)
+
+
+def key_pem() -> str:
+    return private_pem(our_key())
+
+
+def publish_inputs(job: Job) -> dict[str, str]:
+    return {
+        "cass-url": job.sandbox.url,
+        "cass-key": key_pem(),
+        "approval": "github-issue",
+        "approvers": "alice",
+    }
+
+
+def errors(result: ActionResult) -> list[Command]:
+    return [c for c in result.commands if c.name == "error"]
+
+
+def assert_no_secret_printed(result: ActionResult) -> None:
+    """No secret outside the `::add-mask::` commands that register it."""
+    key_lines = [line for line in key_pem().splitlines() if "-----" not in line]
+    stdout = "\n".join(line for line in result.stdout.splitlines() if not line.startswith("::add-mask::"))
+    for text in (stdout, result.stderr, result.summary):
+        assert TOKEN not in text
+        assert not any(line in text for line in key_lines)
+
+
+def test_masks_come_before_any_other_output(job: Job) -> None:
+    base = job.commit({PATH: framework()})
+    head = job.commit({PATH: framework(with_c=True)}, branch="feature")
+    inputs = {"cass-key": key_pem()}
+    result = job.run("pull_request", pull_request(base, head), head, "refs/pull/12/merge", inputs)
+    lines = result.step("run").stdout.splitlines()
+    masks = [f"::add-mask::{line}" for line in key_pem().strip().splitlines()] + [f"::add-mask::{TOKEN}"]
+    assert lines[: len(masks) + 1][1:] == masks  # the whole key first, then each of its lines, then the token
+    assert lines[0].startswith("::add-mask::-----BEGIN PRIVATE KEY-----%0A")
+
+
+def test_pull_request_with_a_bad_cell_is_annotated_on_the_line(job: Job) -> None:
+    base = job.commit({PATH: framework(), "README.md": "x\n"})
+    head = job.commit({PATH: framework(b_type="ceasn:Competncy")}, branch="feature")
+    result = job.run("pull_request", pull_request(base, head), head, "refs/pull/12/merge", {})
+    assert result.exit_code == 1
+    assert errors(result) == [
+        Command(
+            "error",
+            {"file": PATH, "line": "4", "col": "41", "title": "unknown-type (B4 @type)"},
+            'Unknown `@type`: "ceasn:Competncy"; use ceasn:CompetencyFramework or ceasn:Competency '
+            "hint: Use exactly `ceasn:CompetencyFramework` or `ceasn:Competency`.",
+        )
+    ]
+    assert "| `frameworks/history.csv` | 4 | B4 (@type) | error | `unknown-type` |" in result.summary
+    assert "1 error, 0 warnings, 0 notices in 1 file" in result.summary
+    assert json.loads(result.outputs["changed-frameworks"]) == [
+        {"path": PATH, "status": "modified", "old-path": PATH}
+    ]
+    assert result.outputs["published"] == "[]"
+    assert "skipped `uses: actions/setup-python@" in result.log[0]
+    assert job.sandbox.request_log == []
+
+
+def test_clean_pull_request_gets_diff_and_plan_in_the_summary(job: Job) -> None:
+    base = job.commit({PATH: framework()})
+    head = job.commit({PATH: framework(with_c=True)}, branch="feature")
+    inputs = {"cass-url": job.sandbox.url, "cass-key": key_pem()}
+    result = job.run("pull_request", pull_request(base, head), head, "refs/pull/12/merge", inputs)
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert errors(result) == []
+    summary = result.summary
+    assert summary.startswith("## competency-ci: review of pull request #12\n")
+    assert "### Validation\n\n1 file OK\n" in summary
+    assert "### History (`" + FW + "`): changed" in summary
+    assert f"| Charlie | `{C}` | under `{A}`, #2 |" in summary
+    assert f"### CASS publish plan for `{job.sandbox.url}`" in summary
+    assert f"| `{PATH}` | History | 6 | 0 | 0 | 0 |" in summary  # 3 competencies, 2 relations, 1 framework
+    assert job.sandbox.writes() == []  # the plan only reads
+    assert_no_secret_printed(result)
+
+
+def test_fork_pull_request_without_secrets_says_so(job: Job) -> None:
+    base = job.commit({PATH: framework()})
+    head = job.commit({PATH: framework(with_c=True)}, branch="feature")
+    inputs = {"cass-url": job.sandbox.url, "cass-key": ""}  # GitHub passes no secrets to forks
+    result = job.run("pull_request", pull_request(base, head, fork=True), head, "refs/pull/12/merge", inputs)
+    assert result.exit_code == 0
+    assert "> This pull request comes from a fork: GitHub gives it no secrets" in result.summary
+    assert f"| Charlie | `{C}` | under `{A}`, #2 |" in result.summary
+    assert job.sandbox.request_log == []
+
+
+def test_merge_publishes_and_opens_the_approval_issue_then_a_second_merge_writes_nothing(job: Job) -> None:
+    base = job.commit({"README.md": "frameworks\n"})
+    merged = job.commit({PATH: framework(with_c=True)})
+    result = job.run("push", push(base, merged), merged, "refs/heads/main", publish_inputs(job))
+    assert result.exit_code == 0, result.stdout + result.stderr
+    published = json.loads(result.outputs["published"])
+    assert [(p["path"], p["ctid"], p["name"], p["outcome"]) for p in published] == [
+        (PATH, FW, "History", "written")
+    ]
+    changes = published[0]["changes"]
+    assert (changes["added"], changes["removed"], changes["changed"], changes["moved"]) == (3, 0, 0, 0)
+    assert json.loads(result.outputs["changed-frameworks"]) == [
+        {"path": PATH, "status": "added", "old-path": None}
+    ]
+    assert result.outputs["approval-issue-url"] == f"https://github.com/{REPOSITORY}/issues/1"
+    issue = job.github.issues[1]
+    assert [a["login"] for a in issue["assignees"]] == ["alice"]
+    assert f"`{FW}`" in issue["body"]
+    assert len(job.sandbox.writes()) > 0
+    assert "### Published to cass" in result.summary
+    assert "1 written, 0 not written" in result.summary
+    assert_no_secret_printed(result)
+
+    # A second merge that touches no framework: the server already holds everything.
+    writes, github_requests = len(job.sandbox.writes()), len(job.github.requests)
+    second = job.commit({"README.md": "frameworks, again\n"})
+    again = job.run("push", push(merged, second), second, "refs/heads/main", publish_inputs(job))
+    assert again.exit_code == 0, again.stdout + again.stderr
+    assert len(job.sandbox.writes()) == writes  # zero writes
+    assert again.outputs == {"changed-frameworks": "[]", "published": "[]", "approval-issue-url": ""}
+    assert len(job.github.requests) == github_requests  # nothing new to approve: no GitHub call
+    assert "0 written, 1 not written" in again.summary
+
+
+def test_cell_text_cannot_issue_workflow_commands(job: Job) -> None:
+    base = job.commit({PATH: framework()})
+    evil = '"en-US\n::error::owned\n::set-output name=published::x"'
+    head = job.commit({PATH: framework(language=evil)}, branch="feature")
+    result = job.run("pull_request", pull_request(base, head), head, "refs/pull/12/merge", {})
+    assert result.exit_code == 1
+    stdout_lines = result.step("run").stdout.splitlines()
+    assert "::error::owned" not in stdout_lines
+    assert not any(line.startswith("::set-output") for line in stdout_lines)
+    # Every error the runner would raise is one of our annotations, on the cell.
+    assert [(c.properties.get("file"), c.properties.get("line")) for c in errors(result)] == [(PATH, "2")]
+    assert 'Not a valid language code: "en-US\\n::error::owned\\n::set-output name=published::x"' in (
+        errors(result)[0].data
+    )
+    assert result.outputs["published"] == "[]"
+
+
+def test_registry_target_publishes_by_api_and_sends_the_signed_webhook(job: Job) -> None:
+    api_key = "a1b2c3d4-0000-4000-8000-" + "1234567890ab"
+    secret = "whsec-" + "s3cr3t" * 4
+    org = "ce-99999999-0000-4000-8000-000000000000"
+    with RegistryServer(api_key) as registry, WebhookServer(secret) as hook:
+        config = f"registry: {registry.url}\nassistant: {registry.assistant_url}\n"
+        base = job.commit({".competency-ci.yaml": config})
+        merged = job.commit({PATH: framework()})
+        inputs = {
+            "target": "registry",
+            "registry-api-key": api_key,
+            "organization-ctid": org,
+            "approval": "webhook",
+            "webhook-url": hook.hook_url,
+            "webhook-secret": secret,
+        }
+        result = job.run("push", push(base, merged), merged, "refs/heads/main", inputs)
+        assert result.exit_code == 0, result.stdout + result.stderr
+        posts = [(r.method, r.route) for r in registry.requests if r.method == "POST"]
+        assert posts == [("POST", "/assistant/CompetencyFramework/publishGraph")]
+        assert registry.requests[-1].headers["Authorization"] == "ApiToken [valid]"
+        assert [(p["ctid"], p["outcome"]) for p in json.loads(result.outputs["published"])] == [
+            (FW, "written")
+        ]
+        assert [[f["ctid"] for f in d["frameworks"]] for d in hook.deliveries] == [[FW]]
+        assert hook.deliveries[0]["commit"] == merged
+        assert hook.deliveries[0]["run_url"] == f"https://github.com/{REPOSITORY}/actions/runs/4242"
+        assert result.outputs["approval-issue-url"] == ""
+        assert job.github.requests == [] and job.sandbox.request_log == []
+        for text in (result.stdout.replace(f"::add-mask::{api_key}", ""), result.summary):
+            assert api_key not in text
+        assert secret not in result.summary and f"::add-mask::{secret}" in result.stdout
+
+
+def test_unsupported_event_is_a_usage_error(job: Job) -> None:
+    sha = job.commit({PATH: framework()})
+    result = job.run("issues", {"action": "opened", "repository": repository()}, sha, "refs/heads/main", {})
+    assert result.exit_code == 2
+    assert [c.data for c in errors(result)] == [
+        "event 'issues' is not handled in auto mode: run on pull_request and push, "
+        "or set the mode input (validate, plan or publish)"
+    ]
+
+
+def test_install_step_builds_a_venv_under_runner_temp_from_the_action_path(tmp_path: Path) -> None:
+    """Runs the real install and run steps with a stand-in interpreter that records its calls."""
+    calls = tmp_path / "calls.txt"
+    fake_python = tmp_path / "python3"
+    fake_python.write_text(
+        "#!/bin/sh\n"
+        f'echo "python $*" >> "{calls}"\n'
+        'if [ "$1 $2" = "-m venv" ]; then\n'
+        '  mkdir -p "$3/bin"\n'
+        '  cp "$0" "$3/bin/python"\n'
+        f'  printf \'#!/bin/sh\\necho "competency-ci $*" >> "{calls}"\\n\' > "$3/bin/competency-ci"\n'
+        '  chmod +x "$3/bin/competency-ci"\n'
+        "fi\n",
+        "utf-8",
+    )
+    fake_python.chmod(fake_python.stat().st_mode | stat.S_IEXEC)
+    temp, workspace = tmp_path / "temp", tmp_path / "ws"
+    temp.mkdir()
+    workspace.mkdir()
+    result = run_action(
+        REPO,
+        inputs={},
+        env={"PATH": os.environ["PATH"], "RUNNER_TEMP": str(temp), "GITHUB_WORKSPACE": str(workspace)},
+        uses_outputs={"actions/setup-python": {"python-path": str(fake_python)}},
+    )
+    assert result.exit_code == 0, result.stderr
+    venv = temp / "competency-ci-venv"
+    assert result.step("install").outputs == {"bin": f"{venv}/bin"}
+    assert calls.read_text().splitlines() == [
+        f"python -m venv {venv}",
+        f"python -m pip install --quiet --disable-pip-version-check {REPO}",
+        "competency-ci github",
+    ]
+    assert [c.name for c in result.step("install").commands] == ["group", "endgroup"]

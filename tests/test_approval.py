@@ -1,0 +1,430 @@
+"""Approval requests: the pure request document, the GitHub issue flow, the signed webhook."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+
+from approval_fixtures import (
+    API_KEY,
+    COMMIT,
+    GITHUB_TOKEN,
+    KITCHEN,
+    KNIVES,
+    PUBLISHER,
+    SERVICE,
+    WEBHOOK_SECRET,
+    write_repository,
+)
+from competency_ci import approval
+from competency_ci.approval import Item, Request, build_request, issue_body, merge, read_state
+from competency_ci.build import load_frameworks
+from competency_ci.config import load_config
+from competency_ci.githubapi import GitHub, GitHubError
+from competency_ci.http import Budget, RemoteError, RetryPolicy
+from competency_ci.publish_record import Changes, PublishedFramework, PublishRecord, parse_record
+from competency_ci.status import FrameworkStatus, State
+from servers.github_api import GitHubServer
+from servers.recording import Reply
+from servers.registry import RegistryServer
+from servers.webhook import WebhookServer
+
+SCHEMA = Path(approval.__file__).parent / "schema" / "approval-webhook.schema.json"
+REPO = "acme/frameworks"
+CASS = "https://cass.example.org/api/"
+
+
+def item(ctid: str, name: str, changes: Changes | None = None) -> Item:
+    return Item(
+        ctid,
+        name,
+        f"frameworks/{name.lower()}.csv",
+        f"https://r/resources/{ctid}",
+        f"https://r/graph/{ctid}",
+        None,
+        changes,
+    )
+
+
+def request(*items: Item, commit: str | None = COMMIT, run_url: str | None = None) -> Request:
+    return Request(tuple(items), PUBLISHER, "https://r", REPO, commit, run_url)
+
+
+A = "ce-00000000-0000-4000-8000-00000000000a"
+B = "ce-00000000-0000-4000-8000-00000000000b"
+
+
+# --- the request document (pure) ---------------------------------------------------------------
+
+
+def test_build_request_with_a_publish_record_lists_what_it_wrote(tmp_path: Path) -> None:
+    config = load_config(str(write_repository(tmp_path, "https://sandbox.credentialengineregistry.org")))
+    frameworks = [
+        fw for p in sorted((tmp_path / "frameworks").glob("*.csv")) for fw in load_frameworks(p, config)
+    ]
+    record = PublishRecord(
+        "cass",
+        CASS,
+        (
+            PublishedFramework(KITCHEN, "Safe Kitchen Practice", "x", "written", Changes(added=1, moved=2)),
+            PublishedFramework(KNIVES, "Knife Skills", "x", "unchanged"),
+            PublishedFramework(SERVICE, "Guest Service", "x", "failed"),
+        ),
+    )
+    result = build_request(frameworks, config, record=record, commit=COMMIT, run_url="https://ci/run/1")
+    uri = f"https://sandbox.credentialengineregistry.org/resources/{KITCHEN}"
+    md5 = hashlib.md5(uri.encode()).hexdigest()
+    assert result == Request(
+        (
+            Item(
+                KITCHEN,
+                "Safe Kitchen Practice",
+                "frameworks/kitchen.csv",
+                uri,
+                f"https://sandbox.credentialengineregistry.org/graph/{KITCHEN}",
+                f"{CASS}ceasn/{md5}",
+                Changes(added=1, moved=2),
+                "written",
+            ),
+        ),
+        PUBLISHER,
+        "https://sandbox.credentialengineregistry.org",
+        REPO,
+        COMMIT,
+        "https://ci/run/1",
+    )
+
+
+def test_digest_ignores_the_run_url_only() -> None:
+    one = request(item(A, "Alpha"), run_url="https://ci/run/1")
+    assert one.digest == request(item(A, "Alpha"), run_url="https://ci/run/2").digest
+    assert one.digest != request(item(A, "Alpha"), commit="other").digest
+    assert one.digest != request(item(A, "Alpha", Changes(added=1))).digest
+
+
+def test_issue_body_lists_frameworks_with_links_and_checkboxes() -> None:
+    req = request(
+        item(A, "Alpha <b>*x*", Changes(added=2, changed=1)), item(B, "Beta", Changes(new=True, added=3))
+    )
+    body = issue_body(merge(None, req), req)
+    lines = body.splitlines()
+    assert lines[0] == "<!-- competency-ci:approval -->"
+    assert lines[5] == (
+        f"- [ ] **Alpha \\<b\\>\\*x\\*** `{A}`: 2 added, 1 changed; [Registry](https://r/graph/{A}) · "
+        "`frameworks/alpha \\<b\\>\\*x\\*.csv`"
+    )
+    assert lines[6] == (
+        f"- [ ] **Beta** `{B}`: new framework, 3 competencies; [Registry](https://r/graph/{B}) · "
+        "`frameworks/beta.csv`"
+    )
+    assert lines[8] == "Last requested (commit 3f2a9c1d7e5b)."
+    assert f"[Credential Engine Publisher]({PUBLISHER})" in lines[3]
+    state = read_state(body)
+    assert state is not None
+    assert (state.last, state.items) == (req.digest, list(req.items))
+
+
+def test_state_survives_hostile_names() -> None:
+    req = request(item(A, "x --> <!-- y"))
+    state = read_state(issue_body(merge(None, req), req))
+    assert state is not None and state.items[0].name == "x --> <!-- y"
+
+
+def test_merge_keeps_earlier_frameworks_and_their_ticks_until_they_change() -> None:
+    first = request(item(A, "Alpha"), item(B, "Beta"))
+    body = issue_body(merge(None, first), first).replace(f"- [ ] **Alpha** `{A}`", f"- [x] **Alpha** `{A}`")
+    body = body.replace(f"- [ ] **Beta** `{B}`", f"- [x] **Beta** `{B}`")
+    second = request(item(B, "Beta", Changes(changed=1)))
+    merged = merge(read_state(body), second)
+    new_body = issue_body(merged, second, body)
+    assert f"- [x] **Alpha** `{A}`" in new_body  # untouched: stays ticked
+    assert f"- [ ] **Beta** `{B}`: 1 changed" in new_body  # changed again: needs a new approval
+    assert [i.ctid for i in merged.items] == [A, B]
+
+
+def test_publish_record_round_trip_and_errors() -> None:
+    record = PublishRecord(
+        "cass", CASS, (PublishedFramework(A, "Alpha", "a.csv", "written", Changes(added=1)),)
+    )
+    assert parse_record(json.loads(record.to_json())) == record
+    with pytest.raises(ValueError, match=r"^not a competency-ci publish result \(schema_version 1\)$"):
+        parse_record({"frameworks": []})
+    with pytest.raises(
+        ValueError, match=r"^frameworks\[1\]\.outcome: expected one of written, unchanged, failed$"
+    ):
+        parse_record(
+            {"schema_version": 1, "frameworks": [{"ctid": A, "name": "a", "path": "a", "outcome": "ok"}]}
+        )
+
+
+# --- GitHub issue ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def github() -> Any:
+    with GitHubServer(GITHUB_TOKEN, REPO) as server:
+        yield server
+
+
+def client(server: GitHubServer) -> GitHub:
+    return GitHub(GITHUB_TOKEN, REPO, server.url)
+
+
+LIST = ("GET", f"/repos/{REPO}/issues?state=open&labels=competency-approval&direction=asc&per_page=100")
+
+
+def test_first_request_opens_one_assigned_issue_and_a_rerun_changes_nothing(github: GitHubServer) -> None:
+    req = request(item(A, "Alpha", Changes(added=1)))
+    outcome = approval.request_github_issue(client(github), req, "competency-approval", ["alice", "bob"])
+    assert (outcome.action, outcome.number) == ("created", 1)
+    assert outcome.url == f"https://github.com/{REPO}/issues/1"
+    assert github.log() == [LIST, ("POST", f"/repos/{REPO}/issues")]
+    post = github.requests[1]
+    assert post.body == {
+        "title": approval.TITLE,
+        "body": issue_body(merge(None, req), req),
+        "labels": ["competency-approval"],
+        "assignees": ["alice", "bob"],
+    }
+    assert post.headers == {
+        "Accept": "application/vnd.github+json",
+        "Authorization": "Bearer [valid]",
+        "Content-Type": "application/json",
+        "User-Agent": "competency-ci/0.1.0",
+        "X-GitHub-Api-Version": "2022-11-28",
+    }
+    again = approval.request_github_issue(client(github), req, "competency-approval", ["alice", "bob"])
+    assert again.action == "unchanged"
+    assert github.log() == [LIST, ("POST", f"/repos/{REPO}/issues"), LIST]
+    assert len(github.issues) == 1 and github.comments[1] == []
+
+
+def test_a_later_publish_comments_updates_the_checklist_and_is_idempotent(github: GitHubServer) -> None:
+    first, second = request(item(A, "Alpha")), request(item(B, "Beta", Changes(removed=1)), commit="abc")
+    approval.request_github_issue(client(github), first, "competency-approval", ["alice"])
+    outcome = approval.request_github_issue(client(github), second, "competency-approval", ["alice"])
+    assert outcome.action == "commented"
+    issues = f"/repos/{REPO}/issues"
+    assert github.log()[2:] == [
+        LIST,
+        ("GET", f"{issues}/1/comments?per_page=100"),
+        ("POST", f"{issues}/1/comments"),
+        ("PATCH", f"{issues}/1"),
+    ]
+    assert github.comments[1][0]["body"] == (
+        f"<!-- competency-ci:request sha256={second.digest} -->\n"
+        "New publish (commit abc): please approve these frameworks in the "
+        f"[Credential Engine Publisher]({PUBLISHER}):\n\n"
+        f"- [ ] **Beta** `{B}`: 1 removed; [Registry](https://r/graph/{B}) · `frameworks/beta.csv`\n"
+    )
+    state = read_state(github.issues[1]["body"])
+    assert state is not None and [i.ctid for i in state.items] == [A, B] and state.last == second.digest
+    count = len(github.requests)
+    assert (
+        approval.request_github_issue(client(github), second, "competency-approval", ["alice"]).action
+        == "unchanged"
+    )
+    assert github.log()[count:] == [LIST]
+    assert len(github.comments[1]) == 1
+
+
+def test_a_comment_already_posted_is_not_posted_twice(github: GitHubServer) -> None:
+    """If the body update failed after the comment, the re-run only updates the body."""
+    first, second = request(item(A, "Alpha")), request(item(B, "Beta"))
+    approval.request_github_issue(client(github), first, "competency-approval", [])
+    github.comments[1].append({"id": 1, "body": approval.comment_body(second), "html_url": "x"})
+    approval.request_github_issue(client(github), second, "competency-approval", [])
+    assert [m for m, _ in github.log()[-3:]] == ["GET", "GET", "PATCH"]
+    assert len(github.comments[1]) == 1
+
+
+def test_missing_approvers_are_assigned_and_pull_requests_and_foreign_issues_ignored(
+    github: GitHubServer,
+) -> None:
+    github.add_issue("A pull request", approval.MARKER, ["competency-approval"], pull_request=True)
+    github.add_issue("Someone else's issue", "hello", ["competency-approval"])
+    req = request(item(A, "Alpha"))
+    assert approval.request_github_issue(client(github), req, "competency-approval", ["alice"]).number == 3
+    approval.request_github_issue(client(github), req, "competency-approval", ["alice", "carol"])
+    assert github.log()[-1] == ("POST", f"/repos/{REPO}/issues/3/assignees")
+    assert github.requests[-1].body == {"assignees": ["carol"]}
+    assert [a["login"] for a in github.issues[3]["assignees"]] == ["alice", "carol"]
+
+
+def test_issues_are_read_across_pages() -> None:
+    with GitHubServer(GITHUB_TOKEN, REPO, page_size=1) as server:
+        server.add_issue("other", "x", ["competency-approval"])
+        server.add_issue("ours", approval.MARKER, ["competency-approval"])
+        issue = approval.find_issue(client(server), "competency-approval")
+        assert issue is not None and issue.number == 2
+        assert server.log()[1] == (
+            "GET",
+            f"/repos/{REPO}/issues?state=open&labels=competency-approval&direction=asc&per_page=100&page=2",
+        )
+
+
+def test_a_bad_token_is_refused_without_showing_it(github: GitHubServer) -> None:
+    gh = GitHub("wrong-" + GITHUB_TOKEN, REPO, github.url)
+    with pytest.raises(GitHubError) as caught:
+        approval.request_github_issue(gh, request(item(A, "Alpha")), "competency-approval", [])
+    assert str(caught.value) == (f"GET {github.url}/repos/{REPO}/issues: HTTP 401 Bad credentials")
+    assert github.requests[0].headers["Authorization"] == "[invalid]"
+
+
+def test_close_when_live_waits_for_every_framework_then_closes(github: GitHubServer) -> None:
+    req = request(item(A, "Alpha"), item(B, "Beta"))
+    approval.request_github_issue(client(github), req, "competency-approval", [])
+    current = FrameworkStatus(A, "Alpha", "a.csv", State.CURRENT, f"https://r/graph/{A}")
+    waiting = FrameworkStatus(B, "Beta", "b.csv", State.OUTDATED, f"https://r/graph/{B}")
+    outcome = approval.close_when_live(client(github), "competency-approval", [current, waiting])
+    assert (outcome.action, outcome.detail) == ("unchanged", f"issue #1 stays open: Beta ({B})")
+    outcome = approval.close_when_live(client(github), "competency-approval", [current])
+    assert outcome.action == "unchanged"  # Beta was not checked: no closing on a guess
+    done = FrameworkStatus(B, "Beta", "b.csv", State.CURRENT, f"https://r/graph/{B}")
+    assert approval.close_when_live(client(github), "competency-approval", [current, done]).action == "closed"
+    assert github.issues[1]["state"] == "closed" and github.issues[1]["state_reason"] == "completed"
+    assert github.comments[1][-1]["body"].startswith("All frameworks of this request are live")
+    assert (
+        approval.close_when_live(client(github), "competency-approval", [current, done]).action == "skipped"
+    )
+
+
+# --- webhook -----------------------------------------------------------------------------------
+
+
+def test_webhook_is_signed_valid_against_its_schema_and_retried() -> None:
+    req = request(item(A, "Alpha", Changes(added=1)), run_url="https://ci/run/9")
+    with WebhookServer(WEBHOOK_SECRET) as hook:
+        hook.force(Reply(503, None, {"Retry-After": "0"}))
+        outcome = approval.send_webhook(hook.hook_url, req, WEBHOOK_SECRET)
+        assert (outcome.action, outcome.detail) == ("sent", f"POST {hook.hook_url}: HTTP 204")
+        assert [r.status for r in hook.requests] == [503, 204]
+        delivered = hook.requests[1]
+    payload = approval.webhook_payload(req)
+    assert delivered.body == payload == hook.deliveries[0]
+    jsonschema.validate(payload, json.loads(SCHEMA.read_text("utf-8")))
+    signature = "sha256=" + hmac.new(WEBHOOK_SECRET.encode(), delivered.raw, hashlib.sha256).hexdigest()
+    assert delivered.headers == {
+        "Accept": "*/*",
+        "Content-Type": "application/json",
+        "User-Agent": "competency-ci/0.1.0",
+        "X-Hub-Signature-256": signature,
+        "X-Competency-CI-Event": "approval-requested",
+        "X-Competency-CI-Delivery": req.digest,
+    }
+    assert WEBHOOK_SECRET not in delivered.raw.decode()
+
+
+def test_webhook_schema_rejects_a_malformed_payload() -> None:
+    payload = approval.webhook_payload(request(item(A, "Alpha")))
+    payload["frameworks"][0]["changes"] = {"added": -1}
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(payload, json.loads(SCHEMA.read_text("utf-8")))
+
+
+def test_webhook_with_a_wrong_secret_is_refused_and_reported() -> None:
+    with WebhookServer(WEBHOOK_SECRET) as hook, pytest.raises(RemoteError) as caught:
+        approval.send_webhook(hook.hook_url, request(item(A, "Alpha")), "not-the-secret")
+    assert str(caught.value) == (f"POST {hook.hook_url}: HTTP 401: the receiver refused the request")
+
+
+def test_webhook_gives_up_within_the_time_budget() -> None:
+    with WebhookServer() as hook:
+        hook.force(*[Reply(502, None, {"Retry-After": "0"})] * 3)
+        budget = Budget(RetryPolicy(attempts=3))
+        with pytest.raises(RemoteError) as caught:
+            approval.send_webhook(hook.hook_url, request(item(A, "Alpha")), None, budget=budget)
+        assert caught.value.attempts and [str(a) for a in caught.value.attempts] == ["502", "502", "502"]
+        assert "X-Hub-Signature-256" not in hook.requests[0].headers
+
+
+# --- the command -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def servers() -> Any:
+    with (
+        RegistryServer(API_KEY) as registry,
+        GitHubServer(GITHUB_TOKEN, REPO) as gh,
+        WebhookServer(WEBHOOK_SECRET) as hook,
+    ):
+        yield registry, gh, hook
+
+
+def test_request_approval_needs_a_token(tmp_path: Path, servers: Any, run_cli: Any, monkeypatch: Any) -> None:
+    registry, _, _ = servers
+    monkeypatch.delenv("GITHUB_TOKEN", raising=False)
+    config = write_repository(tmp_path, registry.url)
+    code, out, err = run_cli("request-approval", "--config", str(config))
+    assert (code, out) == (2, "")
+    assert err == (
+        "competency-ci request-approval: configuration error: "
+        "github-issue approval: GITHUB_TOKEN is not set\n"
+    )
+
+
+def test_request_approval_by_webhook_from_a_result_file(
+    tmp_path: Path, servers: Any, run_cli: Any, monkeypatch: Any
+) -> None:
+    registry, _, hook = servers
+    monkeypatch.setenv("APPROVAL_WEBHOOK_SECRET", WEBHOOK_SECRET)
+    config = write_repository(tmp_path, registry.url, extra=f"  webhook-url: {hook.hook_url}\n")
+    record = PublishRecord(
+        "cass", CASS, (PublishedFramework(KNIVES, "Knife Skills", "x", "written", Changes(changed=1)),)
+    )
+    (tmp_path / "result.json").write_text(record.to_json(), encoding="utf-8")
+    args = (
+        "request-approval",
+        "--config",
+        str(config),
+        "--kind",
+        "webhook",
+        "--result",
+        str(tmp_path / "result.json"),
+    )
+    code, out, err = run_cli(*args, "--commit", COMMIT, "--run-url", "https://ci/run/5")
+    assert (code, err) == (0, "")
+    assert out == f"approval (webhook): POST {hook.hook_url}: HTTP 204 ({hook.hook_url})\n"
+    assert registry.requests == []  # the result file says what changed: no Registry reads
+    [delivery] = hook.deliveries
+    assert [(f["ctid"], f["changes"]["changed"], f["outcome"]) for f in delivery["frameworks"]] == [
+        (KNIVES, 1, "written")
+    ]
+    assert (delivery["commit"], delivery["run_url"], delivery["repository"]) == (
+        COMMIT,
+        "https://ci/run/5",
+        REPO,
+    )
+
+
+def test_request_approval_rejects_a_bad_result_file(tmp_path: Path, servers: Any, run_cli: Any) -> None:
+    registry, _, _ = servers
+    config = write_repository(tmp_path, registry.url)
+    (tmp_path / "result.json").write_text("[]", encoding="utf-8")
+    code, out, err = run_cli(
+        "request-approval", "--config", str(config), "--result", str(tmp_path / "result.json")
+    )
+    assert (code, out) == (2, "")
+    assert err.endswith("result.json: not a competency-ci publish result (schema_version 1)\n")
+
+
+def test_request_approval_none_and_dry_run_send_nothing(tmp_path: Path, servers: Any, run_cli: Any) -> None:
+    registry, gh, _ = servers
+    config = write_repository(tmp_path, registry.url)
+    code, out, _ = run_cli("request-approval", "--config", str(config), "--kind", "none")
+    assert (code, out) == (0, "approval (none): approval requests are off (approval.kind: none)\n")
+    code, out, _ = run_cli("request-approval", "--config", str(config), "--dry-run", "--format", "json")
+    payload = json.loads(out)
+    jsonschema.validate(payload, json.loads(SCHEMA.read_text("utf-8")))
+    assert [(f["ctid"], f["changes"]["new"]) for f in payload["frameworks"]] == [
+        (KITCHEN, True),
+        (KNIVES, True),
+        (SERVICE, True),
+    ]
+    assert gh.requests == []

@@ -1,0 +1,106 @@
+"""The plain git hook `hooks/pre-commit`: real git, real commits, the staged content is what counts."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO
+
+FW = "ce-0b6f8c57-3e4a-4d3b-9a59-1f0d1e2c3b4a"
+GOOD = (
+    "@id,@type,ceasn:name,ceasn:description,ceasn:inLanguage,ceasn:publisher,ceasn:publisherName,"
+    "ceasn:dateCreated,ceasn:competencyText,ceasn:isTopChildOf\n"
+    f"{FW},ceasn:CompetencyFramework,Bike Repair,Fixing common bicycle faults safely.,en,"
+    "ce-617ce9ba-cf8d-46b6-a503-28d378ac768f,Northside Bike Co-op,2025-04-01,,\n"
+    f"ce-1c7e9d68-4f5b-4e4c-8b6a-2a1e2f3d4c5b,ceasn:Competency,,,,,,,Patch an inner tube.,{FW}\n"
+    f"ce-2d8fae79-5a6c-4f5d-9c7b-3b2f3a4e5d6c,ceasn:Competency,,,,,,,Adjust rim brakes.,{FW}\n"
+)
+# a second framework, with its own CTIDs, whose dateCreated (cell H2) is no date
+OTHER = (
+    GOOD.replace("ce-0b6f8c57", "ce-9b6f8c57")
+    .replace("ce-1c7e9d68", "ce-9c7e9d68")
+    .replace("ce-2d8fae79", "ce-9d8fae79")
+    .replace("Bike Repair", "Wheel Building")
+)
+BAD = OTHER.replace("2025-04-01", "2025-13-01")
+BAD_LINE = "frameworks/bad.csv:2: H2 (ceasn:dateCreated): error [bad-date]"
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q")
+    hook = repo / ".git" / "hooks" / "pre-commit"
+    shutil.copyfile(REPO / "hooks" / "pre-commit", hook)
+    hook.chmod(0o755)
+    (repo / "frameworks").mkdir()
+    return repo
+
+
+def git(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """git with this checkout's competency-ci first on PATH and no user or system configuration."""
+    env = {
+        **os.environ,
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        "GIT_CONFIG_GLOBAL": os.devnull,
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "GIT_AUTHOR_NAME": "Test",
+        "GIT_AUTHOR_EMAIL": "test@example.org",
+        "GIT_COMMITTER_NAME": "Test",
+        "GIT_COMMITTER_EMAIL": "test@example.org",
+    }
+    env.pop("GITHUB_ACTIONS", None)
+    return subprocess.run(
+        ["git", *args], cwd=repo, env=env, capture_output=True, text=True, check=False, timeout=60
+    )
+
+
+def commits(repo: Path) -> int:
+    result = git(repo, "rev-list", "--count", "--all")
+    return int(result.stdout.strip() or 0)
+
+
+def test_hook_blocks_a_bad_staged_framework_and_names_the_cell(repo: Path) -> None:
+    (repo / "frameworks" / "good.csv").write_text(GOOD)
+    (repo / "frameworks" / "bad.csv").write_text(BAD)
+    git(repo, "add", ".")
+    result = git(repo, "commit", "-q", "-m", "frameworks")
+    assert result.returncode == 1
+    assert result.stderr == (  # git shows a hook's output on stderr
+        f'{BAD_LINE} Not a valid date: "2025-13-01"\n'
+        "    hint: Write the date as `YYYY-MM-DD`.\n"
+        "1 error, 0 warnings, 0 notices in 2 files\n"
+        "competency-ci: commit blocked; fix the problems above (`competency-ci fix` repairs some),\n"
+        "stage the files again and commit (git commit --no-verify skips this check).\n"
+    )
+    assert commits(repo) == 0
+
+
+def test_hook_validates_the_staged_content_not_the_working_tree(repo: Path) -> None:
+    bad = repo / "frameworks" / "bad.csv"
+    bad.write_text(BAD)
+    git(repo, "add", ".")
+    bad.write_text(OTHER)  # repaired in the working tree, but not staged: still blocked
+    blocked = git(repo, "commit", "-q", "-m", "frameworks")
+    assert blocked.returncode == 1
+    assert BAD_LINE in blocked.stderr
+    git(repo, "add", ".")
+    bad.write_text(BAD)  # the staged copy is good now; the working-tree copy does not count
+    passed = git(repo, "commit", "-q", "-m", "frameworks")
+    assert (passed.returncode, passed.stderr) == (0, "1 file OK\n")
+    assert commits(repo) == 1
+    assert git(repo, "show", "HEAD:frameworks/bad.csv").stdout == OTHER
+
+
+def test_hook_lets_commits_without_csv_files_through(repo: Path) -> None:
+    (repo / "notes.txt").write_text("not a framework\n")
+    git(repo, "add", ".")
+    assert git(repo, "commit", "-q", "-m", "notes").returncode == 0
+    assert commits(repo) == 1

@@ -1,0 +1,215 @@
+"""Publishing through a fault-injecting proxy: retries, exact accounts, and re-runs that converge.
+
+The client runs on a fake clock (``sleep`` advances it), so backoff and the time limit are exact
+and the tests never wait.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from competency_ci.cass.client import CassClient
+from competency_ci.config import Config
+from competency_ci.model import Framework
+from competency_ci.publish import PublishResult, account, publish_frameworks
+from competency_ci.sandbox import SandboxServer
+from publish_support import (
+    FW,
+    FW2,
+    framework_rows,
+    load,
+    our_key,
+    private_pem,
+    second_framework_rows,
+    snapshot,
+    uri,
+    write_csv,
+)
+from servers.faulty_cass import Fault, FaultyCass
+
+FW3 = "ce-30000000-0000-4000-8000-000000000000"
+F3 = "ce-f3000000-0000-4000-8000-0000000000f3"
+SMALL = 2500  # postMaxSize that splits the four-competency framework into several multiPuts
+
+
+class FakeTime:
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+@pytest.fixture
+def frameworks(tmp_path: Path) -> list[Framework]:
+    return [
+        *load(write_csv(tmp_path / "a.csv", second_framework_rows())),
+        *load(write_csv(tmp_path / "b.csv", framework_rows())),
+        *load(write_csv(tmp_path / "c.csv", second_framework_rows(FW3, F3, "Third"))),
+    ]
+
+
+def proxied(faults: list[Fault], post_max_size: int = SMALL) -> tuple[FaultyCass, SandboxServer]:
+    proxy = FaultyCass(faults)
+    sandbox = SandboxServer("127.0.0.1", 0, post_max_size=post_max_size, base_url=proxy.url)
+    proxy.upstream = sandbox.url
+    return proxy.start(), sandbox.start()
+
+
+@pytest.fixture
+def clean_state(frameworks: list[Framework]) -> dict[str, Any]:
+    """What a fault-free run leaves on a server."""
+    with SandboxServer("127.0.0.1", 0, post_max_size=SMALL) as sandbox:
+        assert publish_frameworks(frameworks, Config(root=Path(".")), sandbox.url, our_key(), timeout=30).ok
+        return snapshot(sandbox)
+
+
+@pytest.fixture
+def faulty(request: pytest.FixtureRequest) -> Iterator[tuple[FaultyCass, SandboxServer]]:
+    proxy, sandbox = proxied(request.param)
+    yield proxy, sandbox
+    proxy.stop()
+    sandbox.stop()
+
+
+def run(
+    proxy: FaultyCass, frameworks: list[Framework], timeout: float = 10.0
+) -> tuple[PublishResult, FakeTime]:
+    fake = FakeTime()
+    client = CassClient(proxy.url, our_key(), timeout=timeout, sleep=fake.sleep, clock=fake.clock)
+    result = publish_frameworks(frameworks, Config(root=Path(".")), proxy.url, our_key(), client=client)
+    return result, fake
+
+
+def statuses(result: PublishResult) -> list[tuple[str, str]]:
+    return [(f.name, f.status) for f in result.frameworks]
+
+
+ALL_WRITTEN = [("Second", "written"), ("Test Framework", "written"), ("Third", "written")]
+
+
+@pytest.mark.parametrize(
+    "faulty",
+    [[Fault("multiGet", "status", 429, retry_after="7"), Fault("multiPut", "status", 503, first=2, times=2)]],
+    indirect=True,
+)
+def test_429_and_503_are_retried_with_backoff(
+    faulty: Any, frameworks: list[Framework], clean_state: Any
+) -> None:
+    proxy, sandbox = faulty
+    result, fake = run(proxy, frameworks)
+    assert result.ok and statuses(result) == ALL_WRITTEN
+    assert fake.sleeps == [7.0, 0.5, 1.0]  # Retry-After honoured, then exponential backoff
+    assert proxy.log[:7] == [
+        "GET ping: forwarded 200",
+        "POST sky/repo/multiGet: injected 429",
+        "POST sky/repo/multiGet: forwarded 200",
+        "POST sky/repo/multiPut: forwarded 200",
+        "POST sky/repo/multiPut: injected 503",
+        "POST sky/repo/multiPut: injected 503",
+        "POST sky/repo/multiPut: forwarded 200",
+    ]
+    assert snapshot(sandbox) == clean_state
+
+
+@pytest.mark.parametrize("faulty", [[Fault("multiPut", "drop", first=3)]], indirect=True)
+def test_connection_dropped_mid_batch_is_retried(
+    faulty: Any, frameworks: list[Framework], clean_state: Any
+) -> None:
+    proxy, sandbox = faulty
+    result, fake = run(proxy, frameworks)
+    assert result.ok and statuses(result) == ALL_WRITTEN
+    puts = [line for line in proxy.log if "multiPut" in line]
+    assert puts[2:4] == [
+        "POST sky/repo/multiPut: dropped after forwarding (200)",
+        "POST sky/repo/multiPut: forwarded 200",
+    ]
+    assert fake.sleeps == [0.5]
+    assert snapshot(sandbox) == clean_state
+
+
+@pytest.mark.parametrize("faulty", [[Fault("multiPut", "status", 500, first=3, times=None)]], indirect=True)
+def test_persistent_500_gives_an_exact_account_and_a_rerun_converges(
+    faulty: Any, frameworks: list[Framework], clean_state: Any
+) -> None:
+    proxy, sandbox = faulty
+    result, fake = run(proxy, frameworks, timeout=5.0)
+    assert result.exit_code == 3
+    assert statuses(result) == [
+        ("Second", "written"),
+        ("Test Framework", "failed"),
+        ("Third", "not attempted"),
+    ]
+    failed = result.frameworks[1]
+    assert failed.objects_written == 3
+    assert failed.message.endswith("; 3 of 7 object(s) were written, not including the framework object")
+    assert fake.sleeps == [0.5, 1.0, 2.0]  # the next wait (4 s) would pass the 5 s limit
+    assert result.error == (
+        f"POST {proxy.url}sky/repo/multiPut: gave up after 4 attempts in 3.5 s "
+        "(500, 500, 500, 500): time limit reached"
+    )
+    text = account(result)
+    assert text.splitlines()[0] == f"publish stopped: {result.error}"
+    assert f"  written: {frameworks[0].path}: Second ({FW2})" in text
+    assert f"  NOT written: {frameworks[1].path}: Test Framework ({FW}): " in text
+    assert f"  not attempted: {frameworks[2].path}: Third ({FW3}): stopped before this framework" in text
+    assert text.endswith(
+        "Re-running is safe: publish reads what the server holds and writes only what still differs.\n"
+    )
+    assert uri(FW) not in snapshot(sandbox)
+
+    proxy.faults.clear()
+    again, _ = run(proxy, frameworks)
+    assert statuses(again) == [("Second", "unchanged"), ("Test Framework", "written"), ("Third", "written")]
+    assert snapshot(sandbox) == clean_state
+
+
+@pytest.mark.parametrize("faulty", [[Fault("multiPut", "omit", first=2)]], indirect=True)
+def test_object_omitted_from_the_answer_is_reported_and_a_rerun_converges(
+    faulty: Any, frameworks: list[Framework], clean_state: Any
+) -> None:
+    proxy, sandbox = faulty
+    result, _ = run(proxy, frameworks)
+    assert result.exit_code == 3 and result.error is None
+    assert statuses(result) == [("Second", "written"), ("Test Framework", "failed"), ("Third", "written")]
+    omitted = next(line for line in proxy.log if "omitted" in line).rsplit(" ", 1)[1]
+    assert omitted == uri("ce-a0000000-0000-4000-8000-00000000000a")
+    assert result.frameworks[1].message.startswith(
+        f"the server did not save 1 object(s) ({omitted}): not an owner, or rejected by the server; "
+    )
+    again, _ = run(proxy, frameworks)
+    assert again.ok
+    assert snapshot(sandbox) == clean_state
+
+
+@pytest.mark.parametrize("faulty", [[Fault("multiPut", "status", 503, times=None)]], indirect=True)
+def test_cli_exit_3_with_the_account(
+    faulty: Any, run_cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    proxy, sandbox = faulty
+    (tmp_path / ".git").mkdir()
+    write_csv(tmp_path / "frameworks" / "b.csv", framework_rows())
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CASS_KEY", private_pem(our_key()))
+    code, out, err = run_cli("publish", "--server", proxy.url, "--timeout", "0.8", "frameworks")
+    assert code == 3
+    assert out.startswith(f"Plan for {proxy.url}\n")
+    lines = err.splitlines()
+    assert lines[0].startswith(
+        f"publish stopped: POST {proxy.url}sky/repo/multiPut: gave up after 2 attempts"
+    )
+    assert lines[1].startswith(f"  NOT written: frameworks/b.csv: Test Framework ({FW}): POST ")
+    assert (
+        lines[2]
+        == "Re-running is safe: publish reads what the server holds and writes only what still differs."
+    )
+    assert sandbox.writes() == []

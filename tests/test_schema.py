@@ -1,0 +1,184 @@
+"""The schema descriptor: valid for frictionless, complete, and what ``load_schema()`` reads."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from competency_ci.schema import COMPETENCY, FRAMEWORK, TIERS, descriptor_path, load_schema
+from conftest import EXAMPLES, SAMPLES
+from frictionless_helpers import copy_with_package, frictionless_cli
+
+DESCRIPTOR: dict[str, Any] = json.loads(Path(descriptor_path()).read_text("utf-8"))
+FIELDS: list[dict[str, Any]] = DESCRIPTOR["resources"][0]["schema"]["fields"]
+ROW_TYPES = {FRAMEWORK, COMPETENCY}
+VALUE_KINDS = {"ctid", "ctid-or-uri", "uri", "date", "datetime", "language", "vocabulary", "text", "number"}
+KINDS = {"id", "type", *VALUE_KINDS}
+JSONLD = {"string", "languageMap", "languageMapList", "list", "uri", "uriList", "versionIdentifier"}
+CI_KEYS = {"rows", "tier", "kind", "multiple", "requiredFor", "vocabulary", "references", "jsonld", "cass"}
+
+
+def header(path: Path) -> list[str]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        return next(csv.reader(handle))
+
+
+def test_descriptor_is_a_valid_data_package() -> None:
+    from frictionless import Package
+
+    report = Package.validate_descriptor(descriptor_path())
+    assert report.valid, [error.message for error in report.errors]
+    package = Package(descriptor_path())
+    assert [f.name for f in package.resources[0].schema.fields] == [f["name"] for f in FIELDS]
+
+
+def test_every_field_is_documented_and_typed() -> None:
+    names = [f["name"] for f in FIELDS]
+    assert len(names) == len(set(names))
+    for field in FIELDS:
+        for key in ("name", "title", "description", "example"):
+            assert isinstance(field.get(key), str), (field["name"], key)
+            assert field[key].strip() == field[key] != "", (field["name"], key)
+        assert field["type"] == "string", field["name"]
+        assert set(field.get("constraints", {})) <= {"required", "pattern", "enum"}, field["name"]
+
+
+@pytest.mark.parametrize("field", FIELDS, ids=[f["name"] for f in FIELDS])
+def test_competency_ci_properties_have_valid_values(field: dict[str, Any]) -> None:
+    ci = field["competencyCi"]
+    assert set(ci) <= CI_KEYS
+    rows = ci["rows"]
+    assert rows and set(rows) <= ROW_TYPES and len(rows) == len(set(rows))
+    assert ci["tier"] in TIERS
+    assert ci["kind"] in KINDS
+    assert isinstance(ci["multiple"], bool)
+    for row_type, level in ci.get("requiredFor", {}).items():
+        assert row_type in rows and level in ("required", "required-if-available")
+    if "references" in ci:
+        assert ci["references"] in ROW_TYPES and ci["kind"] == "ctid-or-uri"
+    if "jsonld" in ci:
+        assert ci["jsonld"] in JSONLD
+    if "vocabulary" in ci:
+        assert ci["kind"] == "vocabulary"
+        assert all(re.fullmatch(r"https?://\S+/" + re.escape(k), v) for k, v in ci["vocabulary"].items())
+
+
+def test_package_level_properties() -> None:
+    ci = DESCRIPTOR["competencyCi"]
+    assert ci["rowTypes"] == {"ceasn:CompetencyFramework": FRAMEWORK, "ceasn:Competency": COMPETENCY}
+    assert ci["templateRowPrefixes"] == ["sample", "instruction"]
+    assert ci["multiValueSeparator"] == "|"
+    type_field = next(f for f in FIELDS if f["name"] == "@type")
+    assert type_field["constraints"]["enum"] == list(ci["rowTypes"])
+
+
+def test_tiers_are_ce_templates() -> None:
+    """required = CE's Minimum Data template; benchmark = the extra columns of CE's Benchmark example."""
+    tiers = {f["name"]: f["competencyCi"]["tier"] for f in FIELDS}
+    minimum = header(SAMPLES / "templates" / "ce-minimum-data-template.csv")
+    benchmark = header(SAMPLES / "ce-benchmark-onet-abilities.csv")
+    assert {n for n, t in tiers.items() if t == "required"} == set(minimum)
+    assert {n for n, t in tiers.items() if t == "required-if-available"} == {
+        "ceterms:ctid",
+        "ceasn:publisher",
+        "ceasn:dateCreated",
+    }
+    assert {n for n, t in tiers.items() if t == "benchmark"} == set(benchmark) - set(minimum)
+
+
+def test_row_requirements() -> None:
+    required = {
+        (f["name"], row, level)
+        for f in FIELDS
+        for row, level in f["competencyCi"].get("requiredFor", {}).items()
+    }
+    assert required == {
+        ("ceterms:ctid", FRAMEWORK, "required-if-available"),
+        ("ceterms:ctid", COMPETENCY, "required-if-available"),
+        ("ceasn:name", FRAMEWORK, "required"),
+        ("ceasn:description", FRAMEWORK, "required"),
+        ("ceasn:inLanguage", FRAMEWORK, "required"),
+        ("ceasn:publisher", FRAMEWORK, "required-if-available"),
+        ("ceasn:publisherName", FRAMEWORK, "required"),
+        ("ceasn:dateCreated", FRAMEWORK, "required-if-available"),
+        ("ceasn:competencyText", COMPETENCY, "required"),
+    }
+    table_required = [f["name"] for f in FIELDS if f.get("constraints", {}).get("required")]
+    assert table_required == ["@id", "@type"]
+
+
+@pytest.mark.parametrize("field", FIELDS, ids=[f["name"] for f in FIELDS])
+def test_example_satisfies_constraints(field: dict[str, Any]) -> None:
+    """Examples are valid values; a pattern allows ``|`` exactly when the column is multi-valued."""
+    column = load_schema().columns[field["name"]]
+    assert column.is_valid(field["example"])
+    if column.pattern is not None:
+        joined = f"{field['example']}|{field['example']}"
+        assert (column.pattern.fullmatch(joined) is not None) == column.multiple
+    for short in column.vocabulary:
+        assert column.is_valid(short)
+
+
+def test_load_schema_agrees_with_the_descriptor() -> None:
+    schema = load_schema()
+    assert list(schema.columns) == [f["name"] for f in FIELDS]
+    for field in FIELDS:
+        column = schema.columns[field["name"]]
+        ci = field["competencyCi"]
+        constraints = field.get("constraints", {})
+        assert (column.title, column.description, column.example) == (
+            field["title"],
+            field["description"],
+            field["example"],
+        )
+        assert column.rows == frozenset(ci["rows"])
+        assert (column.tier, column.kind, column.multiple) == (ci["tier"], ci["kind"], ci["multiple"])
+        assert column.required_for == ci.get("requiredFor", {})
+        assert column.vocabulary == ci.get("vocabulary", {})
+        assert (column.references, column.jsonld) == (ci.get("references"), ci.get("jsonld"))
+        assert column.format == field.get("format")
+        assert column.table_required == constraints.get("required", False)
+        assert column.enum == (tuple(constraints["enum"]) if "enum" in constraints else None)
+        assert (column.pattern.pattern if column.pattern else None) == constraints.get("pattern")
+        assert column.extra == ci
+    assert schema.row_types == DESCRIPTOR["competencyCi"]["rowTypes"]
+    assert schema.separator == "|"
+
+
+def test_in_tier_is_cumulative() -> None:
+    schema = load_schema()
+    sizes = [len(schema.in_tier(t)) for t in (*TIERS[:3], "all")]
+    assert sizes == [8, 11, 19, len(FIELDS)]
+
+
+EXAMPLE_FILES = sorted(EXAMPLES.glob("*.csv"))
+
+
+@pytest.mark.parametrize("example", EXAMPLE_FILES, ids=[p.name for p in EXAMPLE_FILES])
+def test_frictionless_cli_finds_examples_valid(example: Path, tmp_path: Path) -> None:
+    """`frictionless validate` with our descriptor, as a user would run it, accepts our examples."""
+    report = frictionless_cli(copy_with_package(example, tmp_path))
+    assert report["valid"] is True, report["tasks"][0]["errors"]
+    task = report["tasks"][0]
+    assert task["labels"] == header(example)
+    assert task["stats"]["rows"] == sum(1 for _ in csv.reader(example.open(encoding="utf-8"))) - 1
+
+
+def test_frictionless_cli_reports_a_bad_cell(tmp_path: Path) -> None:
+    """The same run flags a bad cell, so the test above is not vacuous."""
+    source = EXAMPLE_FILES[0]
+    rows = list(csv.reader(source.open(encoding="utf-8", newline="")))
+    rows[1][rows[0].index("@id")] = "not-an-id"
+    bad = tmp_path / "bad.csv"
+    with bad.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle, lineterminator="\n").writerows(rows)
+    from frictionless_helpers import package_for
+
+    report = frictionless_cli(package_for(bad))
+    errors = report["tasks"][0]["errors"]
+    assert [(e["type"], e["rowNumber"], e["fieldName"]) for e in errors] == [("constraint-error", 2, "@id")]

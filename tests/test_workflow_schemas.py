@@ -1,0 +1,127 @@
+"""`action.yml` and the documented workflows are valid for GitHub, documented, and safe.
+
+Schemas: check-jsonschema's vendored `vendor.github-actions` / `vendor.github-workflows` (no network).
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from competency_ci import github as gh
+from conftest import REPO
+
+ACTION = REPO / "action.yml"
+WORKFLOWS = REPO / "docs" / "workflows"
+FRAGMENT = REPO / "docs" / "readme" / "action.md"
+PINNED = re.compile(r"^[\w.-]+/[\w.-]+(/[\w./-]+)?@[0-9a-f]{40}$")
+
+
+def check_jsonschema(schema: str, *files: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "check_jsonschema", "--builtin-schema", schema, *map(str, files)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def documentation() -> str:
+    """README.md once the lead has merged this section into it, else the section itself."""
+    readme = REPO / "README.md"
+    if readme.is_file():
+        text = readme.read_text("utf-8")
+        if (WORKFLOWS / "frameworks.yml").read_text("utf-8") in text:
+            return text
+    return FRAGMENT.read_text("utf-8")
+
+
+def action() -> dict[str, object]:
+    data = yaml.safe_load(ACTION.read_text("utf-8"))
+    assert isinstance(data, dict)
+    return data
+
+
+def test_action_matches_githubs_schema() -> None:
+    done = check_jsonschema("vendor.github-actions", ACTION)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "ok -- validation done" in done.stdout
+
+
+@pytest.mark.parametrize("name", ["frameworks.yml", "status.yml"])
+def test_workflows_match_githubs_schema(name: str) -> None:
+    done = check_jsonschema("vendor.github-workflows", WORKFLOWS / name)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_schema_check_catches_a_broken_workflow(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.yml"
+    broken.write_text("on: push\njobs:\n  x:\n    runs-on: ubuntu-latest\n    steps:\n      - shell: bash\n")
+    assert check_jsonschema("vendor.github-workflows", broken).returncode == 1
+
+
+@pytest.mark.parametrize("name", ["frameworks.yml", "status.yml", "pre-commit-config.yaml"])
+def test_documented_workflows_are_the_files(name: str) -> None:
+    text = (WORKFLOWS / name).read_text("utf-8")
+    assert f"```yaml\n{text}```\n" in documentation()
+
+
+def test_every_input_and_output_is_documented() -> None:
+    doc = FRAGMENT.read_text("utf-8")
+    data = action()
+    for section in ("inputs", "outputs"):
+        entries = data[section]
+        assert isinstance(entries, dict)
+        for name, spec in entries.items():
+            assert spec["description"].strip(), f"{section} {name} has no description"
+            assert f"| `{name}` |" in doc, f"{section} {name} is not in docs/readme/action.md"
+
+
+def test_inputs_reach_the_command_only_through_env() -> None:
+    """Every input maps to the variable `competency-ci github` reads, and no `run:` expands an
+    expression (script injection)."""
+    data = action()
+    steps = data["runs"]["steps"]  # type: ignore[index]
+    run_step = next(s for s in steps if s.get("id") == "run")
+    assert set(data["inputs"]) == set(gh.ENV)  # type: ignore[arg-type]
+    passed = {k: v for k, v in run_step["env"].items() if k.startswith("CCI_") and k != "CCI_BIN"}
+    assert passed == {var: f"${{{{ inputs.{name} }}}}" for name, var in gh.ENV.items()}
+    for step in steps:
+        assert "${{" not in step.get("run", ""), step.get("name")
+
+
+def test_actions_are_pinned_by_commit_sha() -> None:
+    uses = [s["uses"] for s in action()["runs"]["steps"] if "uses" in s]  # type: ignore[index]
+    for name in ("frameworks.yml", "status.yml"):
+        workflow = yaml.safe_load((WORKFLOWS / name).read_text("utf-8"))
+        uses += [
+            s["uses"]
+            for job in workflow["jobs"].values()
+            for s in job["steps"]
+            if "uses" in s and not s["uses"].startswith("competency-ci/")
+        ]
+    assert uses and all(PINNED.match(u) for u in uses), uses
+
+
+def test_publish_job_never_overlaps_nor_is_cancelled() -> None:
+    workflow = yaml.safe_load((WORKFLOWS / "frameworks.yml").read_text("utf-8"))
+    publish = workflow["jobs"]["publish"]
+    assert publish["concurrency"] == {"group": "frameworks-publish", "cancel-in-progress": False}
+    assert publish["permissions"] == {"contents": "read", "issues": "write"}
+    assert workflow["jobs"]["review"]["permissions"] == {"contents": "read", "pull-requests": "read"}
+    assert workflow["permissions"] == {"contents": "read"}
+
+
+def test_pre_commit_configuration_loads_and_names_our_hooks() -> None:
+    from pre_commit.clientlib import load_config
+
+    config = load_config(str(WORKFLOWS / "pre-commit-config.yaml"))
+    hook_ids = {h["id"] for h in yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text("utf-8"))}
+    used = [h["id"] for repo in config["repos"] for h in repo["hooks"]]
+    assert used == ["fix-competency-frameworks", "validate-competency-frameworks"]
+    assert set(used) <= hook_ids
