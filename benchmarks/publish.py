@@ -28,7 +28,7 @@ from competency_ci.publish import PublishResult, publish_frameworks
 from competency_ci.sandbox import SandboxServer
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from publish_support import HEADER, our_key  # noqa: E402
+from publish_support import HEADER, our_key
 
 
 def ctid(kind: str, n: int) -> str:

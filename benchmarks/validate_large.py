@@ -8,8 +8,8 @@ Generates a realistic framework (default 100,000 competencies in 4 levels, 12 co
   resource path is the file),
 * ``competency-ci validate`` on the 10-row file (the pre-commit case).
 
-Wall time is measured around the process; peak memory is the child's own ``ru_maxrss`` from
-``os.wait4``. Prints a table with the targets and PASS/FAIL. Not a test: run it by hand::
+Wall time is measured around the process; peak memory (maximum resident set) by GNU
+``/usr/bin/time``. Prints a table with the targets and PASS/FAIL. Not a test: run it by hand::
 
     python benchmarks/validate_large.py [--competencies N] [--out DIR] [--repeat 3]
 """
@@ -46,16 +46,41 @@ COLUMNS = [
     "ceasn:isChildOf",
 ]
 LEVELS = 4
-WORDS = (
-    "analyze apply assess build communicate compare construct data describe design evaluate explain "
-    "identify interpret measure model organize plan present report research select solve summarize test"
-).split()
+TIME = "/usr/bin/time"
+WORDS = [
+    "analyze",
+    "apply",
+    "assess",
+    "build",
+    "communicate",
+    "compare",
+    "construct",
+    "data",
+    "describe",
+    "design",
+    "evaluate",
+    "explain",
+    "identify",
+    "interpret",
+    "measure",
+    "model",
+    "organize",
+    "plan",
+    "present",
+    "report",
+    "research",
+    "select",
+    "solve",
+    "summarize",
+    "test",
+]
 
 
 @dataclass
 class Run:
     label: str
     seconds: float
+    cpu_seconds: float
     peak_mb: float
     exit_code: int
 
@@ -79,7 +104,10 @@ def framework_rows(n: int, seed: int = 7) -> list[list[str]]:
         return " ".join(rng.choice(WORDS) for _ in range(rng.randint(6, 14))).capitalize() + "."
 
     fw = ctid()
-    rows = [COLUMNS, [fw, "ceasn:CompetencyFramework", "Benchmark framework", "A generated framework for timing."]]
+    rows = [
+        COLUMNS,
+        [fw, "ceasn:CompetencyFramework", "Benchmark framework", "A generated framework for timing."],
+    ]
     rows[1] += ["en-US", ctid(), "Benchmark College", "2025-01-15", "", "", "", ""]
     fan = branching(n, LEVELS)
     count = 0
@@ -118,14 +146,25 @@ def package_for(path: Path) -> Path:
 
 
 def timed(label: str, argv: list[str], cwd: Path, repeat: int) -> Run:
+    """Best wall time of ``repeat`` runs, with its CPU time (user + system) and peak RSS, measured
+    by ``/usr/bin/time`` for the process itself.
+
+    The child's own ``ru_maxrss`` would be wrong here: a forked child starts with the parent's
+    resident pages (the generated rows), so ``time`` forks the measured process from itself.
+    """
     best: Run | None = None
     for _ in range(repeat):
-        start = time.perf_counter()
-        proc = subprocess.Popen(argv, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        _, status, usage = os.wait4(proc.pid, 0)
-        seconds = time.perf_counter() - start
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        run = Run(label, seconds, usage.ru_maxrss / 1024, proc.returncode)
+        with tempfile.NamedTemporaryFile("r", suffix=".rss") as rss:
+            start = time.perf_counter()
+            code = subprocess.call(
+                [TIME, "-f", "%U %S %M", "-o", rss.name, *argv],
+                cwd=cwd,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            seconds = time.perf_counter() - start
+            user, system, peak_kb = rss.read().split()[-3:]
+        run = Run(label, seconds, float(user) + float(system), int(peak_kb) / 1024, code)
         if best is None or run.seconds < best.seconds:
             best = run
     assert best is not None
@@ -138,6 +177,8 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=None, metavar="DIR", help="where to write the files")
     parser.add_argument("--repeat", type=int, default=3, help="runs per measurement (best is kept)")
     args = parser.parse_args()
+    if not os.access(TIME, os.X_OK):
+        parser.error(f"{TIME} (GNU time) is needed to measure peak memory")
     out = args.out or Path(tempfile.mkdtemp(prefix="competency-ci-bench-"))
     large, small = out / "large" / "framework.csv", out / "small" / "framework.csv"
     rows = framework_rows(args.competencies)
@@ -154,20 +195,35 @@ def main() -> int:
         "frictionless validate (large)",
         [sys.executable, "-m", "frictionless", "validate", "datapackage.json"],
         large.parent,
-        max(1, min(args.repeat, 2)),
+        args.repeat,
     )
-    tiny = timed("competency-ci validate (10 rows)", [ours, "validate", small.name], small.parent, args.repeat)
+    tiny = timed(
+        "competency-ci validate (10 rows)", [ours, "validate", small.name], small.parent, args.repeat
+    )
 
     speedup = theirs.seconds / mine.seconds
+    cpu_speedup = theirs.cpu_seconds / mine.cpu_seconds
     checks = [
-        (mine, f"<= 2.0 s, <= 250 MB, exit 0", mine.seconds <= 2.0 and mine.peak_mb <= 250 and mine.exit_code == 0),
-        (theirs, f"{speedup:.1f}x slower than ours (target >= 10x)", speedup >= 10 and theirs.exit_code == 0),
+        (
+            mine,
+            "<= 2.0 s, <= 250 MB, exit 0",
+            mine.seconds <= 2.0 and mine.peak_mb <= 250 and mine.exit_code == 0,
+        ),
+        (
+            theirs,
+            f"{speedup:.1f}x our wall time, {cpu_speedup:.1f}x our CPU time (target >= 10x)",
+            speedup >= 10 and theirs.exit_code == 0,
+        ),
         (tiny, "<= 0.25 s, exit 0", tiny.seconds <= 0.25 and tiny.exit_code == 0),
     ]
-    print(f"\n{'measurement':<34} {'wall s':>7} {'peak MB':>8} {'exit':>4}  target")
+    print(f"\n{'measurement':<34} {'wall s':>7} {'CPU s':>6} {'peak MB':>8} {'exit':>4}  target")
     for run, target, ok in checks:
         verdict = "PASS" if ok else "FAIL"
-        print(f"{run.label:<34} {run.seconds:>7.2f} {run.peak_mb:>8.0f} {run.exit_code:>4}  {target}: {verdict}")
+        print(
+            f"{run.label:<34} {run.seconds:>7.2f} {run.cpu_seconds:>6.2f} {run.peak_mb:>8.0f}"
+            f" {run.exit_code:>4}  {target}: {verdict}"
+        )
+    print(f"load average during the runs: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     return 0 if all(ok for _, _, ok in checks) else 1
 
 

@@ -1,4 +1,4 @@
-"""Running the reference engine, frictionless, on a CSV with our descriptor (used by several tests).
+"""Running the reference engine, frictionless, as a user would: on a CSV with our descriptor.
 
 Frictionless is pointed at a file through a copy of our data package whose one resource ``path``
 is that file, written next to it: the same schema *and* dialect (comma, UTF-8) as the validator
@@ -45,16 +45,3 @@ def frictionless_cli(package: Path) -> dict[str, Any]:
     assert done.returncode in (0, 1), done.stderr
     report: dict[str, Any] = json.loads(done.stdout)
     return report
-
-
-def frictionless_cells(package: Path) -> set[tuple[int, str]]:
-    """(row number, field name) of every cell error frictionless reports, in-process."""
-    from frictionless import Package
-
-    report = Package(str(package)).validate(limit_errors=100_000)
-    cells: set[tuple[int, str]] = set()
-    for task in report.tasks:
-        for error in task.errors:
-            assert error.type in ("constraint-error", "type-error"), error.message
-            cells.add((error.row_number, error.field_name))
-    return cells

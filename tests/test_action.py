@@ -184,9 +184,11 @@ def test_masks_come_before_any_other_output(job: Job) -> None:
     inputs = {"cass-key": key_pem()}
     result = job.run("pull_request", pull_request(base, head), head, "refs/pull/12/merge", inputs)
     lines = result.step("run").stdout.splitlines()
-    masks = [f"::add-mask::{line}" for line in key_pem().strip().splitlines()] + [f"::add-mask::{TOKEN}"]
-    assert lines[: len(masks) + 1][1:] == masks  # the whole key first, then each of its lines, then the token
-    assert lines[0].startswith("::add-mask::-----BEGIN PRIVATE KEY-----%0A")
+    key_lines = key_pem().strip().splitlines()
+    # the whole key (its line breaks escaped), then each of its lines, then the token; then the rest
+    assert lines[0] == "::add-mask::" + "%0A".join(key_lines)
+    assert lines[1 : len(key_lines) + 2] == [f"::add-mask::{line}" for line in [*key_lines, TOKEN]]
+    assert not any(line.startswith("::add-mask::") for line in lines[len(key_lines) + 2 :])
 
 
 def test_pull_request_with_a_bad_cell_is_annotated_on_the_line(job: Job) -> None:
@@ -241,6 +243,21 @@ def test_fork_pull_request_without_secrets_says_so(job: Job) -> None:
     assert job.sandbox.request_log == []
 
 
+def test_pull_request_that_deletes_a_framework_shows_it_removed(job: Job) -> None:
+    base = job.commit({PATH: framework(), "README.md": "x\n"})
+    git(job.dev, "checkout", "-q", "-b", "feature")
+    git(job.dev, "rm", "-q", PATH)
+    head = job.commit({"README.md": "y\n"}, branch="feature")
+    result = job.run("pull_request", pull_request(base, head), head, "refs/pull/12/merge", {})
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert json.loads(result.outputs["changed-frameworks"]) == [
+        {"path": PATH, "status": "deleted", "old-path": PATH}
+    ]
+    assert f"### History (`{FW}`): removed\n\nFile: `{PATH}`\n\nFramework removed with 2 competencies." in (
+        result.summary
+    )
+
+
 def test_merge_publishes_and_opens_the_approval_issue_then_a_second_merge_writes_nothing(job: Job) -> None:
     base = job.commit({"README.md": "frameworks\n"})
     merged = job.commit({PATH: framework(with_c=True)})
@@ -273,6 +290,40 @@ def test_merge_publishes_and_opens_the_approval_issue_then_a_second_merge_writes
     assert again.outputs == {"changed-frameworks": "[]", "published": "[]", "approval-issue-url": ""}
     assert len(job.github.requests) == github_requests  # nothing new to approve: no GitHub call
     assert "0 written, 1 not written" in again.summary
+
+
+def test_merged_pull_request_publishes_the_merge_commit(job: Job) -> None:
+    base = job.commit({"README.md": "frameworks\n"})
+    merge = job.commit({PATH: framework()})
+    payload = pull_request(base, "f" * 40)
+    payload["action"] = "closed"
+    payload["pull_request"].update({"merged": True, "merge_commit_sha": merge})  # type: ignore[attr-defined]
+    inputs = {"cass-url": job.sandbox.url, "cass-key": key_pem()}
+    result = job.run("pull_request", payload, merge, "refs/heads/main", inputs)
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert result.summary.startswith("## competency-ci: publish (pull request merged)\n")
+    assert [p["ctid"] for p in json.loads(result.outputs["published"])] == [FW]
+    assert json.loads(result.outputs["changed-frameworks"]) == [
+        {"path": PATH, "status": "added", "old-path": None}
+    ]
+    assert result.outputs["approval-issue-url"] == ""  # approval: none (the default)
+    assert job.github.requests == []
+
+
+def test_strict_fails_on_warnings_and_validate_mode_shows_no_plan(job: Job) -> None:
+    base = job.commit({PATH: framework()})
+    no_date = framework(with_c=True).replace(",2026-01-02,", ",,")
+    head = job.commit({PATH: no_date}, branch="feature")
+    inputs = {"strict": "true", "mode": "validate", "cass-url": job.sandbox.url, "cass-key": key_pem()}
+    result = job.run("pull_request", pull_request(base, head), head, "refs/pull/12/merge", inputs)
+    assert result.exit_code == 1
+    assert errors(result) == []
+    assert [(c.name, c.properties["line"]) for c in result.commands if c.name == "warning"] == [
+        ("warning", "2")
+    ]
+    assert "0 errors, 1 warning, 0 notices in 1 file" in result.summary
+    assert "CASS publish plan" not in result.summary
+    assert job.sandbox.request_log == []
 
 
 def test_cell_text_cannot_issue_workflow_commands(job: Job) -> None:

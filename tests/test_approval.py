@@ -117,7 +117,7 @@ def test_issue_body_lists_frameworks_with_links_and_checkboxes() -> None:
     assert lines[0] == "<!-- competency-ci:approval -->"
     assert lines[5] == (
         f"- [ ] **Alpha \\<b\\>\\*x\\*** `{A}`: 2 added, 1 changed; [Registry](https://r/graph/{A}) · "
-        "`frameworks/alpha \\<b\\>\\*x\\*.csv`"
+        "`frameworks/alpha <b>*x*.csv`"
     )
     assert lines[6] == (
         f"- [ ] **Beta** `{B}`: new framework, 3 competencies; [Registry](https://r/graph/{B}) · "
@@ -257,6 +257,17 @@ def test_missing_approvers_are_assigned_and_pull_requests_and_foreign_issues_ign
     assert [a["login"] for a in github.issues[3]["assignees"]] == ["alice", "carol"]
 
 
+def test_a_label_github_dropped_is_reported() -> None:
+    with GitHubServer(GITHUB_TOKEN, REPO, push_access=False) as server:
+        outcome = approval.request_github_issue(
+            client(server), request(item(A, "Alpha")), "approve-me", ["alice"]
+        )
+    assert outcome.detail == (
+        "opened issue #1; warning: GitHub did not apply the label 'approve-me', "
+        "so the next request cannot find it"
+    )
+
+
 def test_issues_are_read_across_pages() -> None:
     with GitHubServer(GITHUB_TOKEN, REPO, page_size=1) as server:
         server.add_issue("other", "x", ["competency-approval"])
@@ -321,7 +332,8 @@ def test_webhook_is_signed_valid_against_its_schema_and_retried() -> None:
     assert WEBHOOK_SECRET not in delivered.raw.decode()
 
 
-def test_webhook_schema_rejects_a_malformed_payload() -> None:
+def test_webhook_schema_is_a_valid_schema_and_rejects_a_malformed_payload() -> None:
+    jsonschema.Draft202012Validator.check_schema(json.loads(SCHEMA.read_text("utf-8")))
     payload = approval.webhook_payload(request(item(A, "Alpha")))
     payload["frameworks"][0]["changes"] = {"added": -1}
     with pytest.raises(jsonschema.ValidationError):

@@ -10,7 +10,7 @@ from typing import Any
 
 from competency_ci.build import load_frameworks
 from competency_ci.config import Config
-from competency_ci.jsonld import framework_to_graph, graph_to_frameworks
+from competency_ci.jsonld import dumps, framework_to_graph, graph_to_frameworks
 from competency_ci.model import Competency, Framework
 from conftest import EXAMPLES, SAMPLES
 
@@ -159,7 +159,7 @@ def test_hierarchy_example_graph(run_cli) -> None:  # type: ignore[no-untyped-de
         "ceasn:codedNotation": "1.1.2",
         "ceasn:comment": {"en-us": ["Assessed with a short written reflection.", "Pairs well with 2.1."]},
         "ceasn:isPartOf": res(DATA),
-    } | {"ceasn:isChildOf": [res(WHO)]}
+    }
     assert all(n["ceasn:isPartOf"] == res(DATA) for n in graph["@graph"][1:])
     assert sum("ceasn:isTopChildOf" in n for n in graph["@graph"]) == 3
 
@@ -336,3 +336,41 @@ def test_other_languages_are_reported(run_cli, tmp_path: Path) -> None:  # type:
         f"{src}: note: {res(KITCHEN)}: no CSV column for ceasn:extra; left out",
     ]
     assert ",Safe Kitchen Practice," in out.splitlines()[1]
+
+
+def test_dumps_is_json_dumps_indent_2() -> None:
+    documents = [
+        json.loads((SAMPLES / "onet-basic-skills.ctdlasn.json").read_text("utf-8")),
+        json.loads((SAMPLES / "ivytech-hosp229.registry-envelope.json").read_text("utf-8")),
+        MINIMAL_GRAPH,
+        {"a": [], "b": {}, "c": [1, 2.5, True, None, 'é\n"x"'], "d": [{"e": ["f"]}], 7: "key"},
+        [],
+        "text",
+    ]
+    for document in documents:
+        assert dumps(document) == json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def test_broken_hierarchy_in_a_graph_becomes_top_competencies(run_cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    graph = json.loads(json.dumps(MINIMAL_GRAPH))
+    wash, store, clean = graph["@graph"][1:]
+    for node in (wash, store, clean):
+        del node["ceasn:isTopChildOf"]
+    wash["ceasn:isChildOf"] = [res(STORE)]
+    store["ceasn:isChildOf"] = [res(WASH)]  # a cycle
+    clean["ceasn:isChildOf"] = [res("ce-00000000-0000-4000-8000-00000000dead")]  # outside the graph
+    src = tmp_path / "g.json"
+    src.write_text(json.dumps(graph), encoding="utf-8")
+    code, out, err = run_cli("convert", str(src))
+    assert code == 0
+    assert err.splitlines() == [
+        f"{src}: note: {res(STORE)}: its parent {res(WASH)} descends from it; written as a top competency",
+        f"{src}: note: {res(CLEAN)}: its parent {res('ce-00000000-0000-4000-8000-00000000dead')} is not in "
+        "the graph; written as a top competency",
+    ]
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert [(r["@id"], r["ceasn:isTopChildOf"], r["ceasn:isChildOf"]) for r in rows[1:]] == [
+        (STORE, KITCHEN, ""),
+        (WASH, "", STORE),
+        (CLEAN, KITCHEN, ""),
+    ]

@@ -7,17 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from competency_ci.build import InvalidFrameworks
-from competency_ci.config import Config
 from competency_ci.gitfiles import (
     ADDED,
     DELETED,
     MODIFIED,
     RENAMED,
     FileChange,
-    GitError,
     changed_files,
-    frameworks_at,
     parse_name_status,
 )
 from test_diff import F2, F, base_rows, comp, ctid, fw_row, write
@@ -171,19 +167,6 @@ def test_git_failures(run_cli, repo: Path, tmp_path: Path, monkeypatch: pytest.M
     code, out, err = run_cli("diff", "--git", "HEAD")
     assert (code, out) == (2, "")
     assert err.startswith("competency-ci diff: git: fatal: not a git repository")
-
-
-def test_frameworks_at(repo: Path) -> None:
-    config = Config(root=repo)
-    (fw,) = frameworks_at(repo, "HEAD~1", ["frameworks/b.csv", "frameworks/bravo.csv"], config)
-    assert (fw.ctid, fw.path, len(fw.competencies)) == (F2, "frameworks/b.csv", 4)
-    assert fw.competencies[1].text == "Bravo competency number 2"
-    with pytest.raises(GitError):
-        frameworks_at(repo, "no-such-rev", ["frameworks/a.csv"], config)
-    (repo / "frameworks" / "a.csv").write_text("@id,@type\nx,y\n", encoding="utf-8")
-    git(repo, "commit", "-qam", "broken")
-    with pytest.raises(InvalidFrameworks):
-        frameworks_at(repo, "HEAD", ["frameworks/a.csv"], config)
 
 
 def test_parse_name_status() -> None:

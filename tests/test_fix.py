@@ -130,6 +130,11 @@ def test_template_rows_and_helper_column_are_removed() -> None:
     assert result.summary() == "removed 2 template rows, removed the helper column A"
 
 
+def test_data_under_an_empty_column_a_header_is_not_taken_for_the_helper_column() -> None:
+    before = f",@type,ceasn:competencyText\n{C1},ceasn:Competency,Wash hands.\n"
+    assert fix(before).text == before
+
+
 def test_rows_are_ordered_frameworks_and_parents_first_otherwise_kept() -> None:
     def row(ctid: str, kind: str, text: str, top: str = "", parent: str = "") -> str:
         return f"{ctid},ceasn:{kind},{text},{top},{parent}\n"

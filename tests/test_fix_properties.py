@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from competency_ci.config import Config
-from competency_ci.fix import fix_text
+from competency_ci.fix import Unreadable, fix_text
 from competency_ci.schema import load_schema
 from competency_ci.table import read_table
 from competency_ci.validate import check_table
@@ -140,3 +140,26 @@ def test_fix_is_idempotent_complete_and_loses_nothing(generated: Generated) -> N
         if name not in ID_COLUMNS and cell
     )
     assert kept == generated.values
+
+
+HEADERS = st.sampled_from(
+    [
+        "@id,@type,ceasn:isChildOf,ceasn:isTopChildOf,ceterms:ctid",
+        ",@id,@type,ceasn:isChildOf",
+        " @id ,@type,ceasn:hasChild",
+    ]
+)
+CSV_TEXT = st.text(alphabet=',"\n\r abcé\u0301|:-ABCDEF0123456789ce\ufeff\t', max_size=120)
+
+
+@settings(max_examples=400, deadline=None)
+@given(HEADERS, st.sampled_from(["\n", "\r\n"]), CSV_TEXT)
+def test_fix_of_any_csv_shaped_text_is_a_fixed_point_or_refused(header: str, newline: str, body: str) -> None:
+    """Whatever the quoting, line breaks and ids: fix raises nothing but Unreadable, and its output
+    is already fixed."""
+    try:
+        first = fix_text(header + newline + body, SCHEMA, mint=mint_sequence())
+    except Unreadable:
+        return
+    second = fix_text(first.text, SCHEMA, mint=mint_sequence())
+    assert (second.text, second.changed) == (first.text, False)

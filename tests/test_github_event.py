@@ -9,6 +9,7 @@ import pytest
 
 from actionrunner import Command, evaluate, parse_commands, parse_key_values, substitute
 from competency_ci import github as gh
+from competency_ci.cli.github import SECRET_ENV
 from competency_ci.gitfiles import changed_files
 
 BASE, HEAD, MERGE = "a" * 40, "b" * 40, "c" * 40
@@ -129,7 +130,7 @@ def test_settings_from_inputs() -> None:
     assert settings.approvers == ["alice", "bob"]
     assert settings.strict is True
     assert settings.target == "cass"
-    assert settings.secrets == [settings.cass_key, "ghs_token"]
+    assert settings.github_token == "ghs_token"
 
 
 @pytest.mark.parametrize(
@@ -269,27 +270,33 @@ def test_unreachable_commit_is_reported_missing(tmp_path: Path) -> None:
 # --- `competency-ci github` refusing unusable settings (in-process) -------------------------------
 
 
-def test_masks_are_printed_even_when_the_inputs_are_unusable(
-    run_cli, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
+@pytest.fixture
+def action_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest.MonkeyPatch:
+    """No action inputs, no secrets and no event in the environment; cwd is an empty directory."""
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("CCI_GITHUB_TOKEN", "ghs_secret_value")
-    monkeypatch.setenv("CCI_WEBHOOK_SECRET", "hook-secret")
-    monkeypatch.setenv("CCI_MODE", "deploy")
+    for name in (*gh.ENV.values(), *SECRET_ENV, "GITHUB_EVENT_NAME", "GITHUB_EVENT_PATH"):
+        monkeypatch.delenv(name, raising=False)
+    return monkeypatch
+
+
+def test_masks_are_printed_even_when_the_inputs_are_unusable(run_cli, action_env: pytest.MonkeyPatch) -> None:
+    action_env.setenv("CCI_GITHUB_TOKEN", "ghs_secret_value")
+    action_env.setenv("CCI_WEBHOOK_SECRET", "hook-secret")
+    action_env.setenv("CASS_KEY", "key-from-the-environment")
+    action_env.setenv("CCI_MODE", "deploy")
     code, out, err = run_cli("github")
     assert code == 2
     assert out.splitlines() == [
         "::add-mask::hook-secret",
         "::add-mask::ghs_secret_value",
-        "::error title=competency-ci::input mode: expected one of auto, validate, plan, publish, got 'deploy'",
+        "::add-mask::key-from-the-environment",
+        "::error title=competency-ci::input mode: expected one of auto, validate, plan, publish, "
+        "got 'deploy'",
     ]
     assert err == ""
 
 
-def test_missing_event_is_a_usage_error(run_cli, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.chdir(tmp_path)
-    for name in ("GITHUB_EVENT_NAME", "GITHUB_EVENT_PATH", *gh.ENV.values()):
-        monkeypatch.delenv(name, raising=False)
+def test_missing_event_is_a_usage_error(run_cli, action_env: pytest.MonkeyPatch) -> None:
     code, out, _ = run_cli("github")
     assert code == 2
     assert out == (
@@ -299,14 +306,11 @@ def test_missing_event_is_a_usage_error(run_cli, monkeypatch: pytest.MonkeyPatch
 
 
 def test_unreadable_event_payload_is_a_usage_error(
-    run_cli, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.chdir(tmp_path)
+    run_cli, action_env: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     (tmp_path / "event.json").write_text("{not json")
-    monkeypatch.setenv("GITHUB_EVENT_NAME", "push")
-    monkeypatch.setenv("GITHUB_EVENT_PATH", str(tmp_path / "event.json"))
-    for name in gh.ENV.values():
-        monkeypatch.delenv(name, raising=False)
+    action_env.setenv("GITHUB_EVENT_NAME", "push")
+    action_env.setenv("GITHUB_EVENT_PATH", str(tmp_path / "event.json"))
     code, out, _ = run_cli("github")
     assert code == 2
     assert out.startswith(

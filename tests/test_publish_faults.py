@@ -213,3 +213,51 @@ def test_cli_exit_3_with_the_account(
         == "Re-running is safe: publish reads what the server holds and writes only what still differs."
     )
     assert sandbox.writes() == []
+
+
+EXPIRED = "A Signature is Expired. My time is 1700000000000 and the signature expires at 1699999999999"
+
+
+@pytest.mark.parametrize("faulty", [[Fault("multiPut", "status", 419, body=EXPIRED)]], indirect=True)
+def test_expired_signature_is_named_and_not_retried(faulty: Any, frameworks: list[Framework]) -> None:
+    proxy, sandbox = faulty
+    result, fake = run(proxy, frameworks)
+    assert result.error == (
+        "the signature expired: this machine's clock and the server's differ, or requests took too long "
+        f"(HTTP 419: {EXPIRED})"
+    )
+    assert statuses(result) == [
+        ("Second", "failed"),
+        ("Test Framework", "not attempted"),
+        ("Third", "not attempted"),
+    ]
+    assert fake.sleeps == [] and [line for line in proxy.log if "multiPut" in line] == [
+        "POST sky/repo/multiPut: injected 419"
+    ]
+    assert sandbox.writes() == []
+
+
+def test_server_clock_far_ahead_is_absorbed_by_the_ping_offset(frameworks: list[Framework]) -> None:
+    """Sheets expire by the server's clock (§2.2): an hour of skew must not cause 419s."""
+    import time
+
+    with SandboxServer("127.0.0.1", 0, clock=lambda: int(time.time() * 1000) + 3_600_000) as sandbox:
+        result = publish_frameworks(frameworks, Config(root=Path(".")), sandbox.url, our_key(), timeout=30)
+        assert result.ok and statuses(result) == ALL_WRITTEN
+
+
+def test_unreachable_server_gives_up_within_the_time_limit(frameworks: list[Framework]) -> None:
+    fake = FakeTime()
+    client = CassClient("http://127.0.0.1:9/api/", our_key(), timeout=2.0, sleep=fake.sleep, clock=fake.clock)
+    result = publish_frameworks(frameworks, Config(root=Path(".")), client.server, our_key(), client=client)
+    assert result.exit_code == 3
+    assert result.error == (
+        "GET http://127.0.0.1:9/api/ping: gave up after 3 attempts in 1.5 s "
+        "(ConnectionError, ConnectionError, ConnectionError): time limit reached"
+    )
+    assert fake.sleeps == [0.5, 1.0]
+    assert [f.status for f in result.frameworks] == ["not attempted"] * 3
+    assert (
+        account(result).splitlines()[1]
+        == f"  not attempted: {frameworks[0].path}: Second ({FW2}): nothing was read or written"
+    )

@@ -145,8 +145,8 @@ def test_random_csv_shaped_text_never_raises(workdir: Path, data: bytes) -> None
             b"\xef\xbb\xbf@id,@type\r\nce-1,ceasn:Competency\r\n\r\n",
             [
                 ("blank-row", 3, None),
-                ("bad-ctid", 2, "A2"),
                 ("missing-column", 1, None),
+                ("bad-ctid", 2, "A2"),
                 ("orphan-competency", 2, "A2"),
             ],
         ),

@@ -45,7 +45,7 @@ def test_every_field_is_documented_and_typed() -> None:
             assert isinstance(field.get(key), str), (field["name"], key)
             assert field[key].strip() == field[key] != "", (field["name"], key)
         assert field["type"] == "string", field["name"]
-        assert set(field.get("constraints", {})) <= {"required", "pattern", "enum"}, field["name"]
+        assert set(field.get("constraints", {})) <= {"required", "unique", "pattern", "enum"}, field["name"]
 
 
 @pytest.mark.parametrize("field", FIELDS, ids=[f["name"] for f in FIELDS])
@@ -150,6 +150,22 @@ def test_load_schema_agrees_with_the_descriptor() -> None:
     assert schema.separator == "|"
 
 
+def test_keys_are_the_identity_rules_table_schema_can_express() -> None:
+    """`@id` is unique, and each single-valued reference column is a foreign key to `@id`.
+
+    Foreign keys restate part of ``competencyCi.references`` (Table Schema compares whole cells, so
+    multi-valued references and the target's row type stay ours); this test keeps the two in step.
+    """
+    unique = [f["name"] for f in FIELDS if f.get("constraints", {}).get("unique")]
+    assert unique == ["@id"]
+    keys = DESCRIPTOR["resources"][0]["schema"]["foreignKeys"]
+    single_references = [
+        f["name"] for f in FIELDS if "references" in f["competencyCi"] and not f["competencyCi"]["multiple"]
+    ]
+    assert keys == [{"fields": [name], "reference": {"fields": ["@id"]}} for name in single_references]
+    assert single_references == ["ceasn:isTopChildOf", "ceasn:isChildOf", "ceasn:isPartOf"]
+
+
 def test_in_tier_is_cumulative() -> None:
     schema = load_schema()
     sizes = [len(schema.in_tier(t)) for t in (*TIERS[:3], "all")]
@@ -171,9 +187,9 @@ def test_frictionless_cli_finds_examples_valid(example: Path, tmp_path: Path) ->
 
 def test_frictionless_cli_reports_a_bad_cell(tmp_path: Path) -> None:
     """The same run flags a bad cell, so the test above is not vacuous."""
-    source = EXAMPLE_FILES[0]
+    source = EXAMPLES / "minimal.csv"
     rows = list(csv.reader(source.open(encoding="utf-8", newline="")))
-    rows[1][rows[0].index("@id")] = "not-an-id"
+    rows[1][rows[0].index("ceasn:dateCreated")] = "2025-13-01"
     bad = tmp_path / "bad.csv"
     with bad.open("w", encoding="utf-8", newline="") as handle:
         csv.writer(handle, lineterminator="\n").writerows(rows)
@@ -181,4 +197,27 @@ def test_frictionless_cli_reports_a_bad_cell(tmp_path: Path) -> None:
 
     report = frictionless_cli(package_for(bad))
     errors = report["tasks"][0]["errors"]
-    assert [(e["type"], e["rowNumber"], e["fieldName"]) for e in errors] == [("constraint-error", 2, "@id")]
+    assert [(e["type"], e["rowNumber"], e.get("fieldName")) for e in errors] == [
+        ("constraint-error", 2, "ceasn:dateCreated")
+    ]
+
+
+def test_frictionless_cli_reports_duplicate_ids_and_dangling_references(tmp_path: Path) -> None:
+    source = EXAMPLES / "hierarchy.csv"
+    rows = list(csv.reader(source.open(encoding="utf-8", newline="")))
+    header = rows[0]
+    rows[3][header.index("@id")] = rows[2][header.index("@id")]
+    rows[5][header.index("ceasn:isChildOf")] = "ce-00000000-0000-4000-8000-000000000000"
+    bad = tmp_path / "bad.csv"
+    with bad.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle, lineterminator="\n").writerows(rows)
+    from frictionless_helpers import package_for
+
+    errors = frictionless_cli(package_for(bad))["tasks"][0]["errors"]
+    found = [(e["type"], e["rowNumber"], e.get("fieldName") or e["fieldNames"][0]) for e in errors]
+    # Row 4 lost its own @id, so its child (row 5) now points nowhere too.
+    assert found == [
+        ("unique-error", 4, "@id"),
+        ("foreign-key", 5, "ceasn:isChildOf"),
+        ("foreign-key", 6, "ceasn:isChildOf"),
+    ]

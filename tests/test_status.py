@@ -228,3 +228,23 @@ def test_status_refuses_an_unusable_timeout(tmp_path: Path, registry: Any, run_c
     assert (
         err == "competency-ci status: configuration error: --timeout: expected a positive number of seconds\n"
     )
+
+
+def test_ignore_property_leaves_a_publisher_added_value_out(
+    tmp_path: Path, registry: Any, run_cli: Any
+) -> None:
+    config = write_repository(tmp_path, registry.url)
+    graphs = repository_graphs(config)
+    for graph in graphs.values():
+        stamped = copy.deepcopy(graph)
+        stamped["@graph"][0]["ceasn:dateModified"] = "2026-01-02T03:04:05Z"
+        registry.make_live(stamped)
+    code, out, _ = run_cli("status", "--config", str(config), "--exit-code")
+    assert code == 1 and out.count("live, older than the repository") == 3
+    code, out, _ = run_cli(
+        "status", "--config", str(config), "--exit-code", "--ignore-property", "ceasn:dateModified"
+    )
+    assert code == 0
+    assert out.endswith(
+        "3 framework(s): 3 live and current, 0 awaiting approval of a change, 0 not yet live\n"
+    )

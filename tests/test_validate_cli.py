@@ -10,7 +10,7 @@ import pytest
 from competency_ci.config import Config
 from competency_ci.validate import expand_paths, validate_paths
 from conftest import EXAMPLES
-from validate_support import C1, GOOD, set_cell
+from validate_support import C1, C2, GOOD, set_cell
 
 WARNING_ONLY = set_cell(GOOD, 3, "ceasn:competencyText", "Wash hands ")  # cell-spaces
 ERROR = set_cell(GOOD, 2, "ceasn:dateCreated", "yesterday")  # bad-date
@@ -57,7 +57,7 @@ def test_unusable_path_exits_2_without_traceback(repo: Path, run_cli) -> None:  
     code, out, err = run_cli("validate", "f.csv", "missing.csv")
     assert code == 2
     assert err == "competency-ci validate: missing.csv: no such file or directory\n"
-    assert out == "1 file OK\n"
+    assert out == "1 file OK; 1 path could not be read\n"
 
 
 def test_unreadable_file_is_reported_with_its_line(repo: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
@@ -104,7 +104,8 @@ def test_duplicate_ctid_across_files_names_the_other_file(repo: Path, run_cli) -
     )
     write(repo, {".competency-ci.yaml": "paths: ['frameworks/*.csv']\n", "frameworks/a.csv": GOOD})
     write(repo, {"frameworks/b.csv": other, "elsewhere/c.csv": GOOD})  # c.csv is outside the paths
-    result = validate_paths(["frameworks/a.csv"], Config(root=repo, paths=["frameworks/*.csv"]))
+    config = Config(root=repo, path=repo / ".competency-ci.yaml", paths=["frameworks/*.csv"])
+    result = validate_paths(["frameworks/a.csv"], config)
     assert [(p.code, p.path, p.line, p.cell) for p in result.problems] == [
         ("duplicate-ctid", "frameworks/a.csv", 3, "A3")
     ]
@@ -123,7 +124,8 @@ def test_rules_change_levels_and_off_drops(repo: Path, run_cli) -> None:  # type
     code, out, _ = run_cli("validate", "f.csv")
     assert code == 1
     assert "f.csv:2: D2 (ceasn:description): error [description-equals-name]" in out
-    write(repo, {".competency-ci.yaml": "rules:\n  description-equals-name: 'off'\n  bad-date: warning\n"})
+    # a bare `off` is YAML for false: it still means off
+    write(repo, {".competency-ci.yaml": "rules:\n  description-equals-name: off\n  bad-date: warning\n"})
     assert run_cli("validate", "f.csv") == (0, "1 file OK\n", "")
     write(repo, {"f.csv": ERROR})
     code, out, _ = run_cli("validate", "f.csv")
@@ -156,3 +158,28 @@ def test_explicit_config_file(repo: Path, run_cli) -> None:  # type: ignore[no-u
         2,
         "competency-ci validate: configuration error: nope.yaml: configuration file not found\n",
     )
+
+
+def test_outside_a_repository_only_the_files_given_are_compared(repo: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
+    write(repo, {"a.csv": GOOD, "b.csv": GOOD})  # no .competency-ci.yaml, no git: nothing to search
+    assert run_cli("validate", "a.csv") == (0, "1 file OK\n", "")
+    code, out, _ = run_cli("validate", "a.csv", "b.csv")
+    assert (code, out.splitlines()[-1]) == (1, "8 errors, 0 warnings, 0 notices in 2 files")
+    (repo / ".git").mkdir()  # in a git work tree the other files are found
+    code, out, _ = run_cli("validate", "a.csv")
+    assert (code, out.splitlines()[-1]) == (1, "4 errors, 0 warnings, 0 notices in 1 file")
+
+
+def test_the_index_reads_ctid_columns_and_skips_template_rows(repo: Path) -> None:
+    other = (
+        "@id,@type,ceterms:ctid,ceasn:competencyText\n"
+        f"{C1},sample competency,,Example\n"  # a template row: not a framework's CTID
+        f"https://example.org/c2,ceasn:Competency,ce-{C2[3:].upper()},Borrowed\n"  # in ceterms:ctid
+    )
+    write(repo, {".competency-ci.yaml": "", "a.csv": GOOD, "b.csv": other})
+    (repo / "c.csv").write_bytes(b"@id\n\xff\n")  # unreadable files are left to their own validation
+    config = Config(root=repo, path=repo / ".competency-ci.yaml")
+    result = validate_paths(["a.csv"], config)
+    assert [(p.code, p.cell, p.message.rsplit(": ", 1)[1]) for p in result.problems] == [
+        ("duplicate-ctid", "A4", f'"{C2}" is also in b.csv:3')
+    ]

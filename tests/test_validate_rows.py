@@ -26,6 +26,10 @@ CASES = {
     "missing-id": (set_cell(GOOD, 5, "@id", ""), {("missing-id", 5, "A")}),
     "bad-ctid-id": (set_cell(GOOD, 5, "@id", "ce-1234"), {("bad-ctid", 5, "A")}),
     "bad-ctid-upper-prefix": (set_cell(GOOD, 5, "@id", "CE-" + C3[3:]), {("bad-ctid", 5, "A")}),
+    "bad-uri-upper-scheme": (
+        set_cell(GOOD, 5, "@id", "HTTPS://example.org/c3"),
+        {("bad-uri", 5, "A")},
+    ),
     "bad-uri-id": (
         set_cell(GOOD, 5, "@id", "https://example.org/a b"),
         {("bad-uri", 5, "A"), ("required-if-available-missing", 1, None)},
@@ -180,6 +184,16 @@ def test_temporary_key_is_an_error_that_points_to_fix_and_may_be_referenced() ->
     assert "competency-ci fix" in problems[0].hint
 
 
+def test_temporary_keys_may_be_referenced_in_multi_valued_reference_columns() -> None:
+    text = add_column(GOOD.replace(C2, "new:dry").replace(C3, "new:towel"), "ceasn:hasChild", {3: "new:dry"})
+    text = set_cell(text, 4, "ceasn:hasChild", "new:towel|new:dry-more")
+    assert found(text) == {
+        ("temporary-id", 4, "A"),
+        ("temporary-id", 5, "A"),
+        ("bad-uri", 4, "L"),  # new:dry-more is no row's key
+    }
+
+
 def test_uppercase_ctid_in_both_columns_is_reported_once() -> None:
     text = add_column(GOOD.replace(C1, UPPER_C1), "ceterms:ctid", {3: UPPER_C1})
     assert found(text) == {("ctid-uppercase", 3, "L")}
@@ -189,3 +203,9 @@ def test_non_v4_ctid_is_a_notice() -> None:
     (p,) = check(CASES["ctid-not-v4"][0])
     assert p.level.value == "notice"
     assert p.message == f'The CTID is not a version-4 UUID: "{V1}"'
+
+
+def test_a_row_of_unknown_type_keeps_its_place_in_the_hierarchy() -> None:
+    # C2 (between C1 and C3) has a case slip in its type: only that is reported
+    assert found(set_cell(GOOD, 4, "@type", "ceasn:competency")) == {("unknown-type", 4, "B")}
+    assert found(set_cell(GOOD, 4, "ceasn:isChildOf", f"{C1}|{C1}")) == {("multiple-parents", 4, "K")}

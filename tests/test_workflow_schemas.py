@@ -18,7 +18,6 @@ from conftest import REPO
 
 ACTION = REPO / "action.yml"
 WORKFLOWS = REPO / "docs" / "workflows"
-FRAGMENT = REPO / "docs" / "readme" / "action.md"
 PINNED = re.compile(r"^[\w.-]+/[\w.-]+(/[\w./-]+)?@[0-9a-f]{40}$")
 
 
@@ -32,13 +31,7 @@ def check_jsonschema(schema: str, *files: Path) -> subprocess.CompletedProcess[s
 
 
 def documentation() -> str:
-    """README.md once the lead has merged this section into it, else the section itself."""
-    readme = REPO / "README.md"
-    if readme.is_file():
-        text = readme.read_text("utf-8")
-        if (WORKFLOWS / "frameworks.yml").read_text("utf-8") in text:
-            return text
-    return FRAGMENT.read_text("utf-8")
+    return (REPO / "README.md").read_text("utf-8")
 
 
 def action() -> dict[str, object]:
@@ -72,14 +65,14 @@ def test_documented_workflows_are_the_files(name: str) -> None:
 
 
 def test_every_input_and_output_is_documented() -> None:
-    doc = FRAGMENT.read_text("utf-8")
+    doc = documentation()
     data = action()
     for section in ("inputs", "outputs"):
         entries = data[section]
         assert isinstance(entries, dict)
         for name, spec in entries.items():
             assert spec["description"].strip(), f"{section} {name} has no description"
-            assert f"| `{name}` |" in doc, f"{section} {name} is not in docs/readme/action.md"
+            assert f"| `{name}` |" in doc, f"{section} {name} is not documented in README.md"
 
 
 def test_inputs_reach_the_command_only_through_env() -> None:

@@ -135,13 +135,18 @@ def _md(text: str) -> str:
     return re.sub(r"([\\`*_\[\]<>|#])", r"\\\1", text.replace("\n", " "))
 
 
+def _code(text: str) -> str:
+    """Text safe inside a Markdown code span (where backslashes are literal)."""
+    return text.replace("`", "'").replace("\n", " ")
+
+
 def _line(item: Item, checked: bool = False) -> str:
     links = [f"[Registry]({item.graph_url})"]
     if item.cass_url:
         links.insert(0, f"[CASS]({item.cass_url})")
     return (
         f"- [{'x' if checked else ' '}] **{_md(item.name)}** `{item.ctid}`: {item.changes_text}; "
-        f"{' · '.join(links)} · `{_md(item.path)}`"
+        f"{' · '.join(links)} · `{_code(item.path)}`"
     )
 
 
@@ -283,7 +288,12 @@ def request_github_issue(gh: GitHub, request: Request, label: str, approvers: li
     if issue is None:
         body = issue_body(merge(None, request), request)
         created = gh.create_issue(TITLE, body, [label], approvers)
-        return Outcome("created", f"opened issue #{created.number}", created.html_url, created.number)
+        detail = f"opened issue #{created.number}"
+        if label not in created.labels:  # GitHub silently drops labels without push access
+            detail += (
+                f"; warning: GitHub did not apply the label {label!r}, so the next request cannot find it"
+            )
+        return Outcome("created", detail, created.html_url, created.number)
     state = read_state(issue.body)
     missing = [a for a in approvers if a not in issue.assignees]
     if missing:

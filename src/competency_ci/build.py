@@ -9,7 +9,9 @@ forms expand all come from the schema descriptor.
 from __future__ import annotations
 
 import re
+from functools import cache
 from pathlib import Path
+from typing import cast
 
 from competency_ci.codes import problem
 from competency_ci.config import Config
@@ -19,7 +21,6 @@ from competency_ci.schema import COMPETENCY, FRAMEWORK, Column, TemplateSchema, 
 from competency_ci.table import Record, Table, read_table
 from competency_ci.validate import apply_levels, check_table
 
-CTID_RE = re.compile(r"ce-[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 STRUCTURE_KINDS = frozenset({"id", "type", "ctid"})
 
 
@@ -38,18 +39,21 @@ class InvalidFrameworks(Exception):
         return [p for p in self.problems if p.level is Level.ERROR]
 
 
+@cache
+def ctid_pattern() -> re.Pattern[str]:
+    """The descriptor's CTID pattern (the ``ctid`` column's), the one definition of a CTID."""
+    column = next(c for c in load_schema().columns.values() if c.kind == "ctid")
+    assert column.pattern is not None
+    return column.pattern
+
+
 def is_ctid(value: str) -> bool:
-    return CTID_RE.fullmatch(value) is not None
+    return ctid_pattern().fullmatch(value) is not None
 
 
 def is_structure(column: Column) -> bool:
     """Identity and hierarchy columns: they become the model's links, not properties."""
     return column.kind in STRUCTURE_KINDS or column.references is not None
-
-
-def ref_key(value: str) -> str:
-    """How a reference is matched to an ``@id``: the identical (trimmed) text, as CASS does."""
-    return value.strip()
 
 
 def parse_value(column: Column, cell: str, separator: str = "|") -> Value | None:
@@ -72,9 +76,14 @@ def _normalise(column: Column, value: str) -> str:
     return value
 
 
-def build_frameworks(table: Table, schema: TemplateSchema, config: Config) -> list[Framework]:
-    """The frameworks of a table, or ``InvalidFrameworks`` if the validator reports errors."""
-    problems = check_table(table, schema, config)
+def build_frameworks(
+    table: Table, schema: TemplateSchema, config: Config, *, read_problems: list[Problem] | None = None
+) -> list[Framework]:
+    """The frameworks of a table, or ``InvalidFrameworks`` if the validator reports errors.
+
+    ``read_problems``: what reading the file reported (they count too).
+    """
+    problems = (read_problems or []) + check_table(table, schema, config)
     if any(p.level is Level.ERROR for p in problems):
         raise InvalidFrameworks(_errors_first(problems))
     return assemble(table, schema)
@@ -91,11 +100,7 @@ def load_frameworks(path: str | Path, config: Config, *, data: bytes | None = No
     read_problems = apply_levels(read_problems, config)
     if table is None:
         raise InvalidFrameworks(_errors_first(read_problems))
-    schema = load_schema()
-    problems = read_problems + check_table(table, schema, config)
-    if any(p.level is Level.ERROR for p in problems):
-        raise InvalidFrameworks(_errors_first(problems))
-    return assemble(table, schema)
+    return build_frameworks(table, load_schema(), config, read_problems=read_problems)
 
 
 def _errors_first(problems: list[Problem]) -> list[Problem]:
@@ -115,20 +120,20 @@ class _Row:
 
 
 class _Resolver:
-    """Finds reference targets the way CASS does: the same text as the target's ``@id``."""
+    """Finds reference targets the way CASS does: the identical (trimmed) text of the target's ``@id``."""
 
     def __init__(self, path: str) -> None:
         self.path = path
         self.by_id: dict[str, _Row] = {}
 
     def add(self, id_: str, row: _Row) -> None:
-        self.by_id.setdefault(ref_key(id_), row)
+        self.by_id.setdefault(id_, row)
 
     def target(self, row: _Row, column: str, want: str) -> _Row | None:
         value = row.refs.get(column)
         if value is None:
             return None
-        found = self.by_id.get(ref_key(value))
+        found = self.by_id.get(value)
         if found is None or found.row_type != want:
             code = "dangling-reference" if found is None else "reference-wrong-type"
             raise self.invalid(code, row, detail=value)
@@ -156,7 +161,8 @@ def assemble(table: Table, schema: TemplateSchema) -> list[Framework]:
         ((i, schema.columns[name]) for name, i in table.index.items() if name in schema.columns),
         key=lambda ic: order[ic[1].name],
     )
-    props = [(i, c) for i, c in known if not is_structure(c)]
+    # (index, column, plain): plain single values need only trimming (the common case, kept fast)
+    props = [(i, c, _is_plain(c)) for i, c in known if not is_structure(c)]
     refs = [(i, c) for i, c in known if c.references is not None]
     separator = schema.separator
 
@@ -177,10 +183,10 @@ def assemble(table: Table, schema: TemplateSchema) -> list[Framework]:
             ctid = id_
         properties: dict[str, Value] = {}
         cells, width = record.cells, len(record.cells)
-        for i, column in props:
+        for i, column, plain in props:
             if i < width and cells[i]:
-                value = parse_value(column, cells[i], separator)
-                if value is not None:
+                value = cells[i].strip() if plain else parse_value(column, cells[i], separator)
+                if value:
                     properties[column.name] = value
         obj: Framework | Competency
         if row_type == FRAMEWORK:
@@ -201,11 +207,11 @@ def assemble(table: Table, schema: TemplateSchema) -> list[Framework]:
     for row in competencies:
         parent = resolver.target(row, "ceasn:isChildOf", COMPETENCY)
         if parent is not None:
-            comp, parent_comp = _competency(row), _competency(parent)
+            comp, parent_comp = cast(Competency, row.obj), cast(Competency, parent.obj)
             comp.parent = parent_comp
             parent_comp.children.append(comp)
     for row in competencies:
-        comp = _competency(row)
+        comp = cast(Competency, row.obj)
         parent_fw = comp.parent.framework if comp.parent is not None else None
         own = "ceasn:isPartOf" in row.refs or "ceasn:isTopChildOf" in row.refs
         if parent_fw is not None and not own:
@@ -216,9 +222,8 @@ def assemble(table: Table, schema: TemplateSchema) -> list[Framework]:
     return frameworks
 
 
-def _competency(row: _Row) -> Competency:
-    assert isinstance(row.obj, Competency)
-    return row.obj
+def _is_plain(column: Column) -> bool:
+    return not (column.multiple or column.vocabulary or column.kind in ("ctid", "ctid-or-uri"))
 
 
 def _framework_of(row: _Row, resolver: _Resolver) -> Framework:

@@ -153,6 +153,8 @@ def parse_config(data: Any, root: Path, path: Path | None = None) -> Config:
     cfg.organization = _str(raw, "organization", "")
     rules = _section(raw.get("rules"), "rules", set(CODES))
     for code, level in rules.items():
+        if level is False:  # YAML 1.1 reads a bare `off` as false
+            level = "off"
         try:
             cfg.rules[code] = Level(level)
         except ValueError:

@@ -34,7 +34,11 @@ def summary_line(diffs: list[FrameworkDiff]) -> str:
         return "no changes"
     t = totals(diffs)
     parts = [f"{t[k]} {k}" for k in ("added", "removed", "changed", "moved") if t[k]]
-    props = f"{_plural(t['properties'], 'framework property', 'framework properties')} changed" if t["properties"] else ""
+    props = (
+        f"{_plural(t['properties'], 'framework property', 'framework properties')} changed"
+        if t["properties"]
+        else ""
+    )
     competencies = f"competencies: {', '.join(parts)}" if parts else ""
     details = "; ".join(p for p in (props, competencies) if p)
     return f"{_plural(len(diffs), 'framework')} with changes" + (f" ({details})" if details else "")

@@ -13,16 +13,18 @@ import bisect
 import csv
 import heapq
 import io
+import re
 import unicodedata
 import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from competency_ci.checks import quote
 from competency_ci.checks.header import is_helper_column
 from competency_ci.codes import problem
 from competency_ci.problems import Problem
-from competency_ci.schema import TemplateSchema, load_schema
+from competency_ci.schema import Column, TemplateSchema, load_schema
 from competency_ci.table import Table, read_table
 from competency_ci.validate import is_temporary_id
 
@@ -119,7 +121,7 @@ def fix_table(table: Table, schema: TemplateSchema | None = None, *, mint: Mint 
     for row in rows:
         row.cells = [_clean_cell(cell, changes) for cell in row.cells]
     kept: list[_Row] = []
-    type_col = _index(names, "@type")
+    type_col = _position(names, schema, "type")
     for row in rows:
         if not any(row.cells):
             changes["blank-row"] += 1
@@ -189,7 +191,13 @@ def _clean_cell(cell: str, changes: Counter[str]) -> str:
     return trimmed
 
 
-def _index(names: list[str], name: str) -> int | None:
+def _column(schema: TemplateSchema, kind: str) -> Column:
+    """The column of a kind that has exactly one (``id``, ``type``, ``ctid``)."""
+    return next(c for c in schema.columns.values() if c.kind == kind)
+
+
+def _position(names: list[str], schema: TemplateSchema, kind: str) -> int | None:
+    name = _column(schema, kind).name
     return names.index(name) if name in names else None
 
 
@@ -197,106 +205,121 @@ def _get(row: _Row, index: int | None) -> str:
     return row.cells[index] if index is not None and index < len(row.cells) else ""
 
 
-def _set(row: _Row, index: int | None, value: str) -> None:
-    if index is not None and index < len(row.cells):
-        row.cells[index] = value
+def _set(row: _Row, index: int | None, value: str) -> bool:
+    """Set a cell that exists (a short row is never padded); whether it did."""
+    if index is None or index >= len(row.cells):
+        return False
+    row.cells[index] = value
+    return True
+
+
+@dataclass
+class _Ids:
+    """Where a file keeps identities: ``@id``, ``ceterms:ctid``, and every id or reference column."""
+
+    id: int | None
+    ctid: int | None
+    columns: list[int]
+    ctid_re: re.Pattern[str]
+    separator: str
+
+    @classmethod
+    def of(cls, names: list[str], schema: TemplateSchema) -> _Ids:
+        pattern = _column(schema, "ctid").pattern
+        assert pattern is not None
+        columns = [i for i, n in enumerate(names) if (c := schema.get(n)) is not None and c.kind in ID_KINDS]
+        id_, ctid = _position(names, schema, "id"), _position(names, schema, "ctid")
+        return cls(id_, ctid, columns, pattern, schema.separator)
+
+    def is_ctid(self, value: str) -> bool:
+        return self.ctid_re.fullmatch(value) is not None
+
+    def rewrite(self, row: _Row, replace: Callable[[str], str]) -> int:
+        """Apply ``replace`` to every ``|`` piece of the id columns (spaces around pieces kept);
+        returns the number of cells changed."""
+        changed = 0
+        for i in self.columns:
+            value = _get(row, i)
+            if not value:
+                continue
+            pieces = value.split(self.separator)
+            for k, piece in enumerate(pieces):
+                core = piece.strip()
+                if core:
+                    lead = piece[: len(piece) - len(piece.lstrip())]
+                    pieces[k] = lead + replace(core) + piece[len(lead) + len(core) :]
+            new = self.separator.join(pieces)
+            if new != value:
+                _set(row, i, new)
+                changed += 1
+        return changed
 
 
 def _fix_ids(
-    names: list[str],
-    rows: list[_Row],
-    schema: TemplateSchema,
-    mint: Mint,
-    changes: Counter[str],
-    path: str,
+    names: list[str], rows: list[_Row], schema: TemplateSchema, mint: Mint, changes: Counter[str], path: str
 ) -> list[Problem]:
     """Lower-case CTIDs, replace temporary keys, mint missing ids, keep ``ceterms:ctid`` in step."""
-    ctid_column = schema.get("ceterms:ctid")
-    assert ctid_column is not None and ctid_column.pattern is not None
-    ctid_re = ctid_column.pattern
-    sep = schema.separator
-    id_col, ctid_col = _index(names, "@id"), _index(names, "ceterms:ctid")
-    id_cols = [i for i, n in enumerate(names) if (c := schema.get(n)) is not None and c.kind in ID_KINDS]
-
-    def is_ctid(value: str) -> bool:
-        return ctid_re.fullmatch(value) is not None
-
-    def rewrite(value: str, replace: Callable[[str], str]) -> str:
-        """Apply ``replace`` to each ``|`` piece, keeping the spaces around pieces."""
-        if sep not in value:  # one piece, already trimmed
-            return replace(value) if value else value
-        pieces = value.split(sep)
-        for k, piece in enumerate(pieces):
-            core = piece.strip()
-            if core:
-                lead = piece[: len(piece) - len(piece.lstrip())]
-                pieces[k] = lead + replace(core) + piece[len(lead) + len(core) :]
-        return sep.join(pieces)
+    ids = _Ids.of(names, schema)
 
     def lower_ctid(core: str) -> str:
-        return core.lower() if is_ctid(core.lower()) else core
+        return core.lower() if ids.is_ctid(core.lower()) else core
 
     for row in rows:
-        for i in id_cols:
-            value = _get(row, i)
-            new = rewrite(value, lower_ctid)
-            if new != value:
-                changes["ctid-uppercase"] += 1
-                _set(row, i, new)
-    if id_col is None:
+        changes["ctid-uppercase"] += ids.rewrite(row, lower_ctid)
+    if ids.id is None:
         return []
+    problems = _replace_temporary_keys(ids, rows, mint, changes, path, names)
+    for row in rows:
+        id_, ctid = _get(row, ids.id), _get(row, ids.ctid)
+        if not id_ and ids.is_ctid(ctid):
+            changes["ctid-filled"] += _set(row, ids.id, ctid)
+        elif not id_ and ids.id < len(row.cells):
+            minted = mint()
+            _set(row, ids.id, minted)
+            changes["missing-id"] += 1
+            if not ctid:
+                _set(row, ids.ctid, minted)
+        elif not ctid and ids.is_ctid(id_):
+            changes["ctid-filled"] += _set(row, ids.ctid, id_)
+    return problems
 
-    problems: list[Problem] = []
+
+def _replace_temporary_keys(
+    ids: _Ids, rows: list[_Row], mint: Mint, changes: Counter[str], path: str, names: list[str]
+) -> list[Problem]:
+    """Give each temporary key a CTID (the row's own ``ceterms:ctid``, else a minted one) and
+    replace it everywhere in the file. A key held by several rows is ambiguous: left alone."""
+    assert ids.id is not None
     holders: dict[str, list[_Row]] = {}
     for row in rows:
-        key = _get(row, id_col)
-        if is_temporary_id(key):  # lower-casing came first: an upper-case CTID is no key
+        key = _get(row, ids.id)
+        # CTIDs were lower-cased first, so an upper-case CTID is no key; a key with `|` in it
+        # cannot be told from two references, so it is left for the validator to report
+        if is_temporary_id(key) and ids.separator not in key:
             holders.setdefault(key, []).append(row)
+    problems: list[Problem] = []
     keys: dict[str, str] = {}
     renamed: list[_Row] = []
     for key, owners in holders.items():
         if len(owners) > 1:
+            detail = (
+                f"temporary key {quote(key)} is on {len(owners)} rows: fix cannot tell which one is meant"
+            )
             for row in owners:
                 problems.append(
-                    problem(
-                        "duplicate-id",
-                        path,
-                        row.line,
-                        detail=f"temporary key {key!r} is used by {len(owners)} rows, so fix cannot"
-                        " tell which one the references mean",
-                        column="@id",
-                        index=id_col,
-                    )
+                    problem("duplicate-id", path, row.line, detail=detail, column=names[ids.id], index=ids.id)
                 )
             continue
-        own = _get(owners[0], ctid_col)
-        keys[key] = own if is_ctid(own) else mint()
+        own = _get(owners[0], ids.ctid)
+        keys[key] = own if ids.is_ctid(own) else mint()
         renamed.append(owners[0])
+    changes["temporary-id"] += len(keys)
     if keys:
-        changes["temporary-id"] += len(keys)
         for row in rows:
-            for i in id_cols:
-                value = _get(row, i)
-                _set(row, i, rewrite(value, lambda core: keys.get(core, core)))
-        for row in renamed:
-            if not _get(row, ctid_col):
-                _set(row, ctid_col, _get(row, id_col))
-
-    for row in rows:
-        id_, ctid = _get(row, id_col), _get(row, ctid_col)
-        if not id_:
-            if is_ctid(ctid):
-                _set(row, id_col, ctid)
-                changes["ctid-filled"] += 1
-                continue
-            id_ = mint()
-            _set(row, id_col, id_)
-            changes["missing-id"] += 1
-            if ctid_col is not None and not ctid and ctid_col < len(row.cells):
-                _set(row, ctid_col, id_)
-        elif ctid_col is not None and not ctid and is_ctid(id_) and ctid_col < len(row.cells):
-            _set(row, ctid_col, id_)
-            changes["ctid-filled"] += 1
+            ids.rewrite(row, lambda core: keys.get(core, core))
+    for row in renamed:
+        if not _get(row, ids.ctid):
+            _set(row, ids.ctid, _get(row, ids.id))
     return problems
 
 
@@ -310,7 +333,7 @@ def _order(
     Among the rows that may come next, the one that was earliest goes first, so an already
     ordered file keeps its order. Edges inside a cycle are ignored: those rows keep their places.
     """
-    id_col = _index(names, "@id")
+    id_col = _position(names, schema, "id")
     up_cols = [
         i
         for i, n in enumerate(names)

@@ -10,11 +10,6 @@ from __future__ import annotations
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from competency_ci.config import Config
-    from competency_ci.model import Framework
 
 ADDED, DELETED, MODIFIED, RENAMED = "added", "deleted", "modified", "renamed"
 _STATUS = {"A": ADDED, "D": DELETED, "M": MODIFIED, "T": MODIFIED, "R": RENAMED, "C": ADDED}
@@ -96,27 +91,3 @@ def changed_files(base: str, head: str, pathspecs: list[str], cwd: Path) -> list
 def read_at(rev: str, path: str, top: Path) -> bytes:
     """The bytes of ``path`` (relative to the top level) at revision ``rev``."""
     return git(["show", f"{rev}:{path}"], top)
-
-
-def exists_at(rev: str, path: str, top: Path) -> bool:
-    try:
-        git(["cat-file", "-e", f"{rev}:{path}"], top)
-    except GitError:
-        return False
-    return True
-
-
-def frameworks_at(top: Path, rev: str, paths: list[str], config: Config) -> list[Framework]:
-    """The frameworks of ``paths`` (relative to the top level) at ``rev``; absent files give none.
-
-    Raises ``GitError`` when ``rev`` is unknown (e.g. not fetched) and ``InvalidFrameworks`` when a
-    file has errors at that revision.
-    """
-    from competency_ci.build import load_frameworks
-
-    resolve(rev, top)
-    frameworks: list[Framework] = []
-    for path in paths:
-        if exists_at(rev, path, top):
-            frameworks += load_frameworks(path, config, data=read_at(rev, path, top))
-    return frameworks

@@ -1,9 +1,10 @@
-"""GitHub Actions plumbing: the action's settings, the event, changed files, workflow commands.
+"""GitHub Actions plumbing: the action's inputs, the event, workflow commands, outputs, summaries.
 
 The pure part turns what the runner hands us (environment variables, the event payload) into
 dataclasses, and what we want to say into exact text (masks, escaped commands, `$GITHUB_OUTPUT`
-records). The thin shell below it runs git and appends to the runner's files. Nothing here
-validates or publishes: `cli/github.py` wires these pieces to the core.
+records, summary sections). The thin shell at the end fetches a missing base commit and appends to
+the runner's files. Nothing here validates or publishes: `cli/github.py` wires these pieces to the
+core; which files changed is `gitfiles.changed_files`.
 """
 
 from __future__ import annotations
@@ -78,12 +79,6 @@ class Settings:
     webhook_secret: str | None = None
     github_token: str | None = None
     strict: bool = False
-
-    @property
-    def secrets(self) -> list[str]:
-        return [
-            s for s in (self.cass_key, self.registry_api_key, self.webhook_secret, self.github_token) if s
-        ]
 
 
 def _words(value: str) -> list[str]:

@@ -8,29 +8,31 @@ changes here. Hierarchy (``hasTopChild``, ``hasChild``, ``isPartOf``, ``isTopChi
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
+from functools import cache
+from json.encoder import encode_basestring
 from typing import Any
 
-from competency_ci.build import is_ctid, is_structure
+from competency_ci.build import ctid_pattern, is_ctid, is_structure
 from competency_ci.model import Competency, Framework, Value
 from competency_ci.schema import COMPETENCY, FRAMEWORK, Column, TemplateSchema, load_schema
 
 CONTEXT = "https://credreg.net/ctdlasn/schema/context/json"
-CONTEXTS = {CONTEXT, "http://credreg.net/ctdlasn/schema/context/json"}
-FRAMEWORK_TYPE = "ceasn:CompetencyFramework"
-COMPETENCY_TYPE = "ceasn:Competency"
 IDENTIFIER_TYPE = "ceterms:IdentifierValue"
-HIERARCHY = ("ceasn:hasTopChild", "ceasn:hasChild", "ceasn:isPartOf", "ceasn:isTopChildOf", "ceasn:isChildOf")
-_TRAILING_CTID = re.compile(
-    r"/(ce-[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$"
-)
 
 Json = dict[str, Any]
 
 
 class GraphError(ValueError):
     """The document is not a CTDL-ASN framework graph we can read."""
+
+
+@cache
+def _trailing_ctid() -> re.Pattern[str]:
+    """``.../{ctid}`` at the end of a URI."""
+    return re.compile(f"/({ctid_pattern().pattern})$")
 
 
 def resource_uri(registry_url: str, ctid: str) -> str:
@@ -59,32 +61,33 @@ def framework_to_graph(
     """The graph CE's Registry would publish for ``framework``: framework node first."""
     schema = schema or load_schema()
     lang = language_key(framework, default_language)
-
-    def uri(obj: Framework | Competency) -> str:
-        return resource_uri(registry_url, obj.ctid) if obj.ctid else obj.id
+    base = f"{registry_url.rstrip('/')}/resources/"
+    columns = {n: c for n, c in schema.columns.items() if c.jsonld is not None}
+    uris = {id(c): base + c.ctid if c.ctid else c.id for c in framework.competencies}
 
     def values(properties: dict[str, Value], node: Json) -> Json:
         for name, value in properties.items():
-            column = schema.columns.get(name)
-            if column is not None and column.jsonld is not None:
+            column = columns.get(name)
+            if column is not None:
                 node[name] = _to_jsonld(column, value, lang, registry_url)
         return node
 
-    fw_uri = uri(framework)
-    fw_node = _head(fw_uri, FRAMEWORK_TYPE, framework.ctid)
-    values(framework.properties, fw_node)
-    if framework.top:
-        fw_node["ceasn:hasTopChild"] = [uri(c) for c in framework.top]
+    fw_uri = base + framework.ctid if framework.ctid else framework.id
+    fw_node = values(framework.properties, _head(fw_uri, schema.type_for(FRAMEWORK), framework.ctid))
+    top = framework.top
+    if top:
+        fw_node["ceasn:hasTopChild"] = [uris[id(c)] for c in top]
     nodes = [fw_node]
+    competency_type = schema.type_for(COMPETENCY)
     for comp in framework.competencies:
-        node = values(comp.properties, _head(uri(comp), COMPETENCY_TYPE, comp.ctid))
+        node = values(comp.properties, _head(uris[id(comp)], competency_type, comp.ctid))
         node["ceasn:isPartOf"] = fw_uri
         if comp.parent is None:
             node["ceasn:isTopChildOf"] = fw_uri
         else:
-            node["ceasn:isChildOf"] = [uri(comp.parent)]
+            node["ceasn:isChildOf"] = [uris[id(comp.parent)]]
         if comp.children:
-            node["ceasn:hasChild"] = [uri(c) for c in comp.children]
+            node["ceasn:hasChild"] = [uris[id(c)] for c in comp.children]
         nodes.append(node)
     graph_id = graph_uri(registry_url, framework.ctid) if framework.ctid else framework.id
     return {"@context": CONTEXT, "@id": graph_id, "@graph": nodes}
@@ -107,6 +110,8 @@ def _ref(value: str, registry_url: str) -> str:
 
 def _to_jsonld(column: Column, value: Value, lang: str, registry_url: str) -> Any:
     container = column.jsonld
+    if container == "string":
+        return value
     refs = column.kind == "ctid-or-uri"
     if container == "languageMap":
         return {lang: value if isinstance(value, str) else " | ".join(value)}
@@ -130,6 +135,41 @@ def _identifier(value: str, lang: str) -> Json:
         node["ceterms:identifierTypeName"] = {lang: name.strip()}
     node["ceterms:identifierValueCode"] = code.strip()
     return node
+
+
+def dumps(document: Any) -> str:
+    """``json.dumps(document, indent=2, ensure_ascii=False)`` + newline, about twice as fast.
+
+    With ``indent`` the standard library falls back to its pure-Python encoder; graphs of 100,000
+    competencies are 60 MB of text, so strings, lists and objects are written here directly
+    (anything else goes through ``json.dumps``). The output is byte-identical (tested).
+    """
+    parts: list[str] = []
+
+    def write(value: Any, level: int) -> None:
+        if isinstance(value, str):
+            parts.append(encode_basestring(value))
+        elif isinstance(value, (dict, list)) and value:
+            inner = "\n" + "  " * (level + 1)
+            opening, closing = ("{", "}") if isinstance(value, dict) else ("[", "]")
+            sep = opening + inner
+            if isinstance(value, dict):
+                for k, v in value.items():
+                    parts.append(sep + encode_basestring(str(k)) + ": ")
+                    sep = "," + inner
+                    write(v, level + 1)
+            else:
+                for v in value:
+                    parts.append(sep)
+                    sep = "," + inner
+                    write(v, level + 1)
+            parts.append("\n" + "  " * level + closing)
+        else:
+            parts.append(json.dumps(value, ensure_ascii=False))
+
+    write(document, 0)
+    parts.append("\n")
+    return "".join(parts)
 
 
 # --- graph -> model ---------------------------------------------------------------------------
@@ -193,8 +233,18 @@ def graph_to_frameworks(document: Any, path: str = "", schema: TemplateSchema | 
         by_uri[str(node.get("@id", id_))] = comp
     parents = _parents(nodes, by_uri)
     for node, comp in comps:
-        parent = by_uri.get(_first(node.get("ceasn:isChildOf")) or "") or parents.get(id(comp))
+        named = _first(node.get("ceasn:isChildOf"))
+        parent = by_uri.get(named or "") or parents.get(id(comp))
+        if named and parent is None:
+            notes.append(
+                f"{node.get('@id')}: its parent {named} is not in the graph; written as a top competency"
+            )
         if isinstance(parent, Competency):
+            if _ancestors_include(parent, comp):
+                notes.append(
+                    f"{node.get('@id')}: its parent {named} descends from it; written as a top competency"
+                )
+                continue
             comp.parent = parent
             parent.children.append(comp)
             if comp.framework is default_fw and parent.framework is not None:
@@ -203,6 +253,15 @@ def graph_to_frameworks(document: Any, path: str = "", schema: TemplateSchema | 
         assert comp.framework is not None
         comp.framework.competencies.append(comp)
     return GraphRead(frameworks, notes)
+
+
+def _ancestors_include(start: Competency, target: Competency) -> bool:
+    current: Competency | None = start
+    while current is not None:
+        if current is target:
+            return True
+        current = current.parent
+    return False
 
 
 def _type(node: Json) -> str:
@@ -215,7 +274,7 @@ def _identity(node: Json) -> tuple[str, str]:
     ctid = node.get("ceterms:ctid")
     uri = str(node.get("@id", ""))
     if not (isinstance(ctid, str) and is_ctid(ctid.strip())):
-        match = _TRAILING_CTID.search(uri)
+        match = _trailing_ctid().search(uri)
         ctid = match.group(1) if match else ""
     ctid = ctid.strip().lower()
     return ctid, (ctid or uri)
@@ -257,7 +316,7 @@ def _plain_list(value: Any) -> list[str]:
 def registry_base(node: Json) -> str | None:
     """``{registry}`` of a node whose ``@id`` is ``{registry}/resources/{ctid}``."""
     uri = str(node.get("@id", ""))
-    match = _TRAILING_CTID.search(uri)
+    match = _trailing_ctid().search(uri)
     if match is None or not uri[: match.start()].endswith("/resources"):
         return None
     return uri[: match.start() - len("/resources")]
@@ -265,7 +324,7 @@ def registry_base(node: Json) -> str | None:
 
 def _abbreviate(value: str, base: str | None) -> str:
     """A resource URI as its CTID, only when expanding the CTID gives back the same URI."""
-    match = _TRAILING_CTID.search(value)
+    match = _trailing_ctid().search(value)
     if base is None or match is None:
         return value
     return match.group(1) if resource_uri(base, match.group(1)) == value else value
@@ -283,9 +342,7 @@ def _properties(
             value = [_abbreviate(v, base) for v in value]
         if value:
             properties[name] = value if column.multiple else _single(value)
-    ignored = sorted(
-        k for k in node if not k.startswith("@") and k not in schema.columns and k not in HIERARCHY
-    )
+    ignored = sorted(k for k in node if not k.startswith("@") and k not in schema.columns)
     if ignored:
         notes.append(f"{node.get('@id')}: no CSV column for {', '.join(ignored)}; left out")
     return properties

@@ -158,7 +158,8 @@ def _reason(key: str, new: Any, old: Any, kind: str, row_type: str, mapping: Cas
 
 def _label(obj: Mapping[str, Any]) -> str:
     if obj.get("@type") == "Relation":
-        return f"{obj.get('source')} {obj.get('relationType')} {obj.get('target')}"
+        source, target = (str(obj.get(end, "")).rsplit("/", 1)[-1] for end in ("source", "target"))
+        return f"{source} {obj.get('relationType')} {target}"
     name = obj.get("name")
     text = name if isinstance(name, str) else json.dumps(name, ensure_ascii=False) if name else ""
     ctid = obj.get("ceterms:ctid") or short_id(str(obj.get("@id", "")))

@@ -35,7 +35,8 @@ class FrameworkResult:
     name: str
     ctid: str
     id: str
-    url: str
+    url: str  # the stored framework object on the server
+    export_url: str = ""  # its CTDL-ASN export, what CE's Publisher reads (cass-api.md §5)
     status: str = NOT_ATTEMPTED
     created: int = 0
     updated: int = 0
@@ -149,6 +150,7 @@ def _new_result(fp: FrameworkPlan, client: CassClient) -> FrameworkResult:
         fp.ctid,
         fp.id,
         client.object_url(fp.id),
+        client.export_url(fp.id),
         created=fp.count(CREATE),
         updated=fp.count(UPDATE),
         deleted=len(fp.deletes),

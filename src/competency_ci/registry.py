@@ -38,9 +38,7 @@ class AssistantResponse:
     status: int = 200
 
     @classmethod
-    def from_api(cls, data: Any, status: int, secrets: list[str | None]) -> AssistantResponse:
-        if not isinstance(data, dict) or not isinstance(data.get("Successful"), bool):
-            raise RegistryError(f"HTTP {status}: not a Registry Assistant response")
+    def from_api(cls, data: dict[str, Any], status: int, secrets: list[str | None]) -> AssistantResponse:
         messages = data.get("Messages") or []
         changed = data.get("WasChanged")
         return cls(
@@ -97,8 +95,8 @@ class Assistant:
             self._session, "POST", url, policy=self.budget.policy("POST", url), json=body, headers=headers
         )
         data = _json(response)
-        if not isinstance(data, dict) and response.status_code >= 400:
-            raise RegistryError(f"POST {url}: HTTP {response.status_code}")
+        if not isinstance(data, dict) or not isinstance(data.get("Successful"), bool):
+            raise RegistryError(f"POST {url}: HTTP {response.status_code}, not a Registry Assistant response")
         return AssistantResponse.from_api(data, response.status_code, [self._key])
 
     def format(self, request: dict[str, Any]) -> AssistantResponse:

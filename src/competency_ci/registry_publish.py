@@ -19,7 +19,7 @@ from competency_ci.http import RemoteError
 from competency_ci.model import Framework
 from competency_ci.publish_record import Changes, PublishedFramework, PublishRecord
 from competency_ci.registry import Assistant, RegistryError, RegistryReader, format_request
-from competency_ci.status import FrameworkStatus, State, compare
+from competency_ci.status import FrameworkStatus, State, cell, compare
 
 WRITTEN, UNCHANGED, FAILED, NOT_ATTEMPTED = "written", "unchanged", "failed", "not attempted"
 ACTIONS = {State.NOT_LIVE: "create", State.OUTDATED: "update", State.CURRENT: "no change"}
@@ -43,7 +43,12 @@ def repo_path(path: str, config: Config) -> str:
         return path
 
 
-def read_live(frameworks: Sequence[Framework], config: Config, reader: RegistryReader) -> list[LiveFramework]:
+def read_live(
+    frameworks: Sequence[Framework],
+    config: Config,
+    reader: RegistryReader,
+    ignore: frozenset[str] = frozenset(),
+) -> list[LiveFramework]:
     """Read ``{registry}/graph/{ctid}`` for each framework and compare it with the repository's graph."""
     from competency_ci.jsonld import framework_to_graph
 
@@ -51,7 +56,8 @@ def read_live(frameworks: Sequence[Framework], config: Config, reader: RegistryR
     for fw in frameworks:
         graph = framework_to_graph(fw, config.registry_url, config.language)
         live = reader.read_graph(fw.ctid)
-        status = compare(fw.ctid, fw.name, repo_path(fw.path, config), reader.graph_url(fw.ctid), graph, live)
+        path, url = repo_path(fw.path, config), reader.graph_url(fw.ctid)
+        status = compare(fw.ctid, fw.name, path, url, graph, live, ignore)
         result.append(LiveFramework(fw, graph, live, status))
     return result
 
@@ -132,8 +138,9 @@ def render_plan(items: list[RegistryPlanItem], assistant_url: str, out_format: s
             "|---|---|---|---|",
         ]
         for i in items:
-            check = "ok" if i.successful else "<br>".join(m.replace("|", "\\|") for m in i.messages)
-            lines.append(f"| {i.status.name} | `{i.status.ctid}` | {i.action} | {check} |")
+            check = "ok" if i.successful else "<br>".join(cell(m) for m in i.messages)
+            lines.append(f"| {cell(i.status.name)} | `{i.status.ctid}` | {i.action} | {check} |")
+        lines.append("")
     else:
         for i in items:
             verdict = (

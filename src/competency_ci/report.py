@@ -22,12 +22,16 @@ def summary(result: ValidationResult) -> str:
     files = len(result.files)
     counts = [result.count(level) for level in (Level.ERROR, Level.WARNING, Level.NOTICE)]
     if not any(counts):
-        return f"{_plural(files, 'file')} OK"
-    errors, warnings, notices = counts
-    return (
-        f"{_plural(errors, 'error')}, {_plural(warnings, 'warning')}, {_plural(notices, 'notice')}"
-        f" in {_plural(files, 'file')}"
-    )
+        line = f"{_plural(files, 'file')} OK"
+    else:
+        errors, warnings, notices = counts
+        line = (
+            f"{_plural(errors, 'error')}, {_plural(warnings, 'warning')}, {_plural(notices, 'notice')}"
+            f" in {_plural(files, 'file')}"
+        )
+    if result.unusable:
+        line += f"; {_plural(len(result.unusable), 'path')} could not be read"
+    return line
 
 
 def _location(p: Problem) -> str:

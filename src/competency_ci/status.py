@@ -112,12 +112,23 @@ class FrameworkStatus:
 
 
 def compare(
-    ctid: str, name: str, path: str, graph_url: str, ours: dict[str, Any], live: dict[str, Any] | None
+    ctid: str,
+    name: str,
+    path: str,
+    graph_url: str,
+    ours: dict[str, Any],
+    live: dict[str, Any] | None,
+    ignore: frozenset[str] = frozenset(),
 ) -> FrameworkStatus:
-    """Classify one framework; ``live`` is None when the Registry answered 404."""
+    """Classify one framework; ``live`` is None when the Registry answered 404.
+
+    ``ignore`` names properties left out on both sides (``status --ignore-property``), for values
+    the Publisher or CASS may add that the repository does not hold (e.g. ``ceasn:dateModified``).
+    """
     if live is None:
         return FrameworkStatus(ctid, name, path, State.NOT_LIVE, graph_url)
-    mine, theirs = statements(ours), statements(live)
+    mine = {s for s in statements(ours) if s[1] not in ignore}
+    theirs = {s for s in statements(live) if s[1] not in ignore}
     extra, missing = sorted(mine - theirs), sorted(theirs - mine)
     if not extra and not missing:
         return FrameworkStatus(ctid, name, path, State.CURRENT, graph_url)
@@ -165,7 +176,8 @@ def render_json(results: list[FrameworkStatus]) -> str:
     )
 
 
-def _cell(text: str) -> str:
+def cell(text: str) -> str:
+    """Text safe inside a Markdown table cell."""
     return text.replace("|", "\\|").replace("\n", " ")
 
 
@@ -181,7 +193,7 @@ def render_markdown(results: list[FrameworkStatus]) -> str:
         status = r.state.label
         if r.state is not State.NOT_LIVE:
             status = f"[{status}]({r.graph_url})"
-        lines.append(f"| {icons[r.state]} | {_cell(r.name)} | `{r.ctid}` | {status} | `{_cell(r.path)}` |")
+        lines.append(f"| {icons[r.state]} | {cell(r.name)} | `{r.ctid}` | {status} | `{cell(r.path)}` |")
     lines += ["", summary(results) + "."]
     return "\n".join(lines) + "\n"
 

@@ -11,6 +11,7 @@ import io
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from competency_ci.codes import problem
 from competency_ci.problems import Problem
@@ -52,9 +53,14 @@ class Table:
     def col(self, name: str) -> int | None:
         return self.index.get(name)
 
+    @cached_property
+    def lines(self) -> list[str]:
+        """The physical lines (split once: a report may ask for thousands of columns)."""
+        return self.text.splitlines()
+
     def char_column(self, line: int, index: int) -> int:
         """1-based character column where cell ``index`` starts on physical ``line`` (for GitHub)."""
-        lines = self.text.splitlines()
+        lines = self.lines
         if not 1 <= line <= len(lines):
             return 1
         text = lines[line - 1]

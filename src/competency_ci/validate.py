@@ -92,23 +92,23 @@ def check_table(
 ) -> list[Problem]:
     """Header, row and structure checks on one table (``index``: CTIDs of the other files)."""
     header, problems = check_header(table, schema)
-    if any(p.code == "no-header" for p in problems):
-        return apply_levels(problems, config)
-    row_problems, rows = check_rows(table, schema, header)
-    problems += row_problems
-    problems += check_description(table, rows, header)
-    ctid_column = next(c.name for c in schema.columns.values() if c.kind == "ctid")
-    id_column = next(c.name for c in schema.columns.values() if c.kind == "id")
-    if header.position(id_column) is None:  # without ids nothing can be resolved
-        return apply_levels(problems, config)
-    problems += check_structure(
-        table,
-        rows,
-        header.position(id_column),
-        header.position(ctid_column),
-        _ctid_search(schema),
-        index,
-    )
+    if not any(p.code == "no-header" for p in problems):
+        row_problems, rows, refs = check_rows(table, schema, header)
+        problems += row_problems
+        problems += check_description(table, rows, header)
+        ctid_column = next(c.name for c in schema.columns.values() if c.kind == "ctid")
+        id_column = next(c.name for c in schema.columns.values() if c.kind == "id")
+        if header.position(id_column) is not None:  # without ids nothing can be resolved
+            problems += check_structure(
+                table,
+                rows,
+                refs,
+                header.position(id_column),
+                header.position(ctid_column),
+                _ctid_search(schema),
+                index,
+            )
+    problems.sort(key=lambda p: (p.line, -1 if p.index is None else p.index, p.code))
     return apply_levels(problems, config)
 
 
@@ -231,14 +231,22 @@ def _scan_file(index: CtidIndex, path: str, data: bytes) -> None:
         return
 
 
+def in_repository(config: Config) -> bool:
+    """Whether the root is a repository (configured, or a git work tree) rather than the
+    working directory by default: only a repository's files are searched for other frameworks."""
+    return config.path is not None or (config.root / ".git").exists()
+
+
 def build_index(config: Config, tables: list[Table]) -> CtidIndex:
-    """CTIDs of the tables being validated plus every other framework file under the root."""
+    """CTIDs of the tables being validated plus every other framework file of the repository."""
     index = CtidIndex()
     read = set()
     for table in tables:
         read.add(Path(table.path).resolve())
         if len(tables) > 1:  # a file's own CTIDs matter only to the other files
             _index_rows(index, table.path, table.header, ((r.line, r.cells) for r in table.records))
+    if not in_repository(config):
+        return index
     for file in expand_paths([str(config.root)], config):
         if file.resolve() in read:
             continue

@@ -28,6 +28,7 @@ class Fault:
     first: int = 1  # the first matching request (1-based) affected
     times: int | None = 1  # how many matching requests from ``first`` on; None = all
     forward: bool = True  # "drop": let the server do the work first, then lose the answer
+    body: str = "injected failure"  # "status": the plain-text answer (CASS errors are plain text)
 
     def applies(self, number: int) -> bool:
         return number >= self.first and (self.times is None or number < self.first + self.times)
@@ -54,7 +55,7 @@ class _Handler(BaseHTTPRequestHandler):
         fault = proxy.fault_for(route)
         if fault is not None and fault.action == "status":
             proxy.record(self.command, route, f"injected {fault.status}")
-            text = b"injected failure"
+            text = fault.body.encode("utf-8")
             self.send_response(fault.status)
             if fault.retry_after is not None:
                 self.send_header("Retry-After", fault.retry_after)

@@ -7,6 +7,8 @@
 - ``POST /repos/{owner}/{repo}/issues/{n}/assignees`` ``{assignees}`` -> 201
 - ``GET/POST /repos/{owner}/{repo}/issues/{n}/comments``
 Auth: ``Authorization: Bearer <token>``; anything else -> 401 ``{"message": "Bad credentials"}``.
+"Only users with push access can set labels / assignees for new issues. Labels / assignees are
+silently dropped otherwise." (docs.github.com, Create an issue): ``push_access=False`` does that.
 """
 
 from __future__ import annotations
@@ -22,8 +24,16 @@ ROUTE = re.compile(
 
 
 class GitHubServer(RecordingServer):
-    def __init__(self, token: str, repository: str = "acme/frameworks", page_size: int = 100) -> None:
+    def __init__(
+        self,
+        token: str,
+        repository: str = "acme/frameworks",
+        page_size: int = 100,
+        *,
+        push_access: bool = True,
+    ) -> None:
         super().__init__()
+        self.push_access = push_access  # without it GitHub silently drops labels and assignees
         self.token = token
         self.repository = repository
         self.page_size = page_size
@@ -78,9 +88,10 @@ class GitHubServer(RecordingServer):
             if not body.get("title"):
                 return Reply(422, {"message": "Validation Failed"})
             new = len(self.issues) + 1
-            self.issues[new] = self._issue(
-                new, body["title"], body.get("body") or "", body.get("labels", []), body.get("assignees", [])
+            labels, assignees = (
+                (body.get("labels", []), body.get("assignees", [])) if self.push_access else ([], [])
             )
+            self.issues[new] = self._issue(new, body["title"], body.get("body") or "", labels, assignees)
             return Reply(201, self.issues[new])
         assert issue is not None and number is not None
         if key == ("PATCH", None, False):

@@ -58,7 +58,7 @@ class RecordingServer:
 
     def __init__(self) -> None:
         self.requests: list[Request] = []
-        self._forced: list[Reply] = []
+        self._forced: list[tuple[str | None, Reply]] = []
         self._lock = threading.Lock()
         server = self
 
@@ -73,7 +73,7 @@ class RecordingServer:
                 headers = {k: v for k in RECORDED_HEADERS if (v := self.headers.get(k)) is not None}
                 request = Request(self.command, self.path, headers, body, raw)
                 with server._lock:
-                    reply = server._forced.pop(0) if server._forced else None
+                    reply = server._take_forced(request.route)
                     if reply is None:
                         reply = server.handle(request)
                     request.headers = server.scrub(request.headers)
@@ -95,7 +95,7 @@ class RecordingServer:
                 pass
 
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.02,), daemon=True)
 
     @property
     def url(self) -> str:
@@ -109,10 +109,17 @@ class RecordingServer:
         """Replace secret header values with a verdict; subclasses know what is valid."""
         return headers
 
-    def force(self, *replies: Reply) -> None:
-        """Answer the next requests with these replies (e.g. a 503 with Retry-After), in order."""
+    def force(self, *replies: Reply, route: str | None = None) -> None:
+        """Answer the next requests (to ``route`` only, if given) with these replies, in order."""
         with self._lock:
-            self._forced.extend(replies)
+            self._forced.extend((route, reply) for reply in replies)
+
+    def _take_forced(self, route: str) -> Reply | None:
+        for number, (wanted, reply) in enumerate(self._forced):
+            if wanted is None or wanted == route:
+                del self._forced[number]
+                return reply
+        return None
 
     def log(self) -> list[tuple[str, str]]:
         return [(r.method, r.path) for r in self.requests]

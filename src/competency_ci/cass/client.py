@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from competency_ci.cass.ids import guid, md5_key, short_id
 from competency_ci.cass.signing import signature_sheet
-from competency_ci.http import RemoteError, RetryPolicy, new_session, send
+from competency_ci.http import Budget, RemoteError, RetryPolicy, new_session, send
 
 if TYPE_CHECKING:
     import requests
@@ -115,8 +115,9 @@ class CassClient:
         self.key = key
         self.session = session or new_session()
         self.sleep, self.clock, self.wall_ms = sleep, clock, wall_ms
-        self.first_delay, self.max_delay = first_delay, max_delay
-        self.deadline = clock() + timeout
+        # one budget for every request of the run (the project's retry rule, competency_ci.http)
+        policy = RetryPolicy(attempts=100, first_delay=first_delay, max_delay=max_delay, total=timeout)
+        self.budget = Budget(policy, clock)
         self.info: ServerInfo | None = None
         self.requests = 0
         self.bytes_sent = 0
@@ -124,23 +125,12 @@ class CassClient:
 
     # -- plumbing -------------------------------------------------------------------------------
 
-    def _policy(self) -> RetryPolicy:
-        remaining = self.deadline - self.clock()
-        if remaining <= 0:
-            raise CassError(f"time limit reached before contacting {self.server}")
-        return RetryPolicy(
-            attempts=100,
-            first_delay=self.first_delay,
-            max_delay=self.max_delay,
-            total=remaining,
-            timeout=max(1.0, min(60.0, remaining)),
-        )
-
     def _send(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         url = self.server + path
         try:
+            policy = self.budget.policy(method, url)
             response = send(
-                self.session, method, url, policy=self._policy(), sleep=self.sleep, clock=self.clock, **kwargs
+                self.session, method, url, policy=policy, sleep=self.sleep, clock=self.clock, **kwargs
             )
         except RemoteError as exc:
             raise CassError(str(exc)) from None
@@ -225,5 +215,9 @@ class CassClient:
             self._send("POST", "sky/repo/multiDelete", files=self._form(batch))
 
     def object_url(self, object_id: str) -> str:
-        """Where a person (or CE's Publisher) reads the object."""
+        """Where the stored object is read (``GET /api/data/{uid}``)."""
         return f"{self.server}{data_key(object_id)}"
+
+    def export_url(self, object_id: str) -> str:
+        """A framework's CTDL-ASN export, ``/api/ceasn/{md5(@id)}``: what CE's Publisher pulls (§5)."""
+        return f"{self.server}ceasn/{data_key(object_id).removeprefix('data/')}"

@@ -287,7 +287,7 @@ def _excerpt(text: str, width: int = 60) -> str:
 
 
 def mapping_table(schema: TemplateSchema | None = None) -> str:
-    """The README's mapping table, generated from the descriptor (``python -m competency_ci.cass.mapping``)."""
+    """The README's mapping table from the descriptor (``python -m competency_ci.cass.mapping``)."""
     schema = schema or load_schema()
     lines = ["| CSV column | rows | in CASS |", "|---|---|---|"]
     for column in schema.columns.values():

@@ -1,22 +1,24 @@
 """Row checks: every cell against its column's rule, requirements by row type, and row identity.
 
-One rule per header cell is compiled from the schema once per table; the loop over records then
-does as little as possible per cell (empty cells cost one test), because a pre-commit hook must
-feel instant on large frameworks.
+One rule per header cell is compiled from the schema once per table, and the checks run column
+by column over the non-empty cells only: a column whose values are all clean is settled by a few
+passes that run in C, so a pre-commit hook feels instant even on large frameworks.
 """
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from itertools import compress
+from dataclasses import dataclass
+from itertools import compress, repeat
+from operator import and_, contains, eq, is_, methodcaller, not_, or_
 
 from competency_ci.checks import quote
 from competency_ci.checks.header import Header
 from competency_ci.codes import problem
 from competency_ci.problems import Problem
-from competency_ci.schema import FRAMEWORK, Column, TemplateSchema
+from competency_ci.schema import COMPETENCY, FRAMEWORK, Column, TemplateSchema
 from competency_ci.table import Record, Table
 
 # The @type CASS accepts only in its separate collection import (csv-template.md §2.2).
@@ -26,9 +28,10 @@ CTID_PREFIX = "ce-"
 
 def is_temporary_id(value: str) -> bool:
     """A non-empty `@id` that CASS would refuse (neither ``http...`` nor ``ce-...``): for us a
-    temporary key that `fix` replaces. ``CE-...`` is a CTID in the wrong case, not a key."""
+    temporary key that `fix` replaces. ``CE-...`` and ``HTTP...`` are a CTID and a URI in the
+    wrong case (reported as malformed), not keys."""
     value = value.strip()
-    return bool(value) and not value.startswith("http") and value[:3].lower() != CTID_PREFIX
+    return bool(value) and value[:4].lower() != "http" and value[:3].lower() != CTID_PREFIX
 
 
 def _looks_like_ctid(value: str) -> bool:
@@ -58,12 +61,11 @@ class RowInfo:
     ctid_index: int | None
     kind: str | None
     temporary: bool
-    refs: list[tuple[CellRule, tuple[str, ...]]] = field(default_factory=list)
 
-    @property
-    def linked(self) -> bool:
-        """Whether the row names a parent or framework at all (even one that does not resolve)."""
-        return any(rule.single for rule, _ in self.refs)
+
+# The values of each reference column, by row position (pieces of multi-valued cells, minus the
+# ones already reported as malformed).
+References = list[tuple[CellRule, dict[int, tuple[str, ...]]]]
 
 
 def compile_rules(table: Table, header: Header) -> list[CellRule]:
@@ -130,16 +132,22 @@ def diagnose(column: Column, piece: str) -> tuple[str, str]:
     return "bad-value", shown
 
 
+# The UUID version nibble (4) and RFC 4122 variant nibble (8, 9, a, b) of a CTID-shaped value
+# (``ce-xxxxxxxx-xxxx-4xxx-[89ab]xxx-...``); the shape itself is the schema's CTID pattern.
+_V4_NIBBLES = re.compile(r".{17}4.{4}[89abAB]")
+
+
 def is_ctid_v4(ctid: str) -> bool:
-    """UUID version nibble 4 and RFC 4122 variant (``ce-xxxxxxxx-xxxx-4xxx-[89ab]xxx-...``)."""
-    return ctid[17] == "4" and ctid[22] in "89abAB"
+    return _V4_NIBBLES.match(ctid) is not None
 
 
 def _transpose(records: list[Record], width: int) -> list[tuple[str, ...]]:
     """The table by column (short rows padded, long rows cut): checks run column by column."""
     if not records:
         return [() for _ in range(width)]
-    rows = (r.cells if len(r.cells) == width else (r.cells + [""] * width)[:width] for r in records)
+    rows = [r.cells for r in records]
+    if any(map(width.__ne__, map(len, rows))):
+        rows = [cells if len(cells) == width else (cells + [""] * width)[:width] for cells in rows]
     return list(zip(*rows, strict=True))
 
 
@@ -178,8 +186,9 @@ class RowChecker:
     def _temporary_keys(self) -> frozenset[str]:
         if self.id_index is None:
             return frozenset()
-        values = (v.strip() for v in self.columns[self.id_index] if v)
-        return frozenset(v for v in values if is_temporary_id(v))
+        ids = self.columns[self.id_index]
+        maybe = compress(ids, map(not_, map(methodcaller("startswith", ("ce-", "http")), ids)))
+        return frozenset(v.strip() for v in maybe if is_temporary_id(v))
 
     def emit(
         self, code: str, record: Record, index: int | None, detail: str = "", hint: str | None = None
@@ -198,17 +207,20 @@ class RowChecker:
             )
         )
 
-    def run(self) -> tuple[list[Problem], list[RowInfo]]:
+    def run(self) -> tuple[list[Problem], list[RowInfo], References]:
         if self.type_index is None:
-            return self.problems, []
+            return self.problems, [], []
         self._types()
-        refs: dict[int, list[tuple[CellRule, tuple[str, ...]]]] = {}
+        refs: References = []
         for rule in self.rules:
-            self._column(rule, refs)
+            values: dict[int, tuple[str, ...]] = {}
+            self._column(rule, values)
+            if rule.reference:
+                refs.append((rule, values))
         self._requirements()
-        rows = self._identities(refs)
+        rows = self._identities()
         self._report_absent()
-        return self.problems, rows
+        return self.problems, rows, refs
 
     def _types(self) -> None:
         """Each row's type; template rows are reported once and skipped by every other check."""
@@ -226,59 +238,87 @@ class RowChecker:
                     self.skip.add(pos)
             kinds.append(kind)
 
-    def _column(self, rule: CellRule, refs: dict[int, list[tuple[CellRule, tuple[str, ...]]]]) -> None:
-        """Check the non-empty cells of one column; collect reference values per row."""
-        records, kinds, skip, sep = self.table.records, self.kinds, self.skip, self.separator
-        i, column, valid, single, reference = rule.index, rule.column, rule.valid, rule.single, rule.reference
-        applies = column.rows
-        everywhere = applies.issuperset(self.schema.row_types.values())
-        cells = self.columns[i]
-        for pos, value in compress(enumerate(cells), cells):
-            if skip and pos in skip:
-                continue
-            text = value.strip()
-            # str.strip returns the same object when there is nothing to strip
-            if text is not value and text != value:
-                self.emit("cell-spaces", records[pos], i, quote(value))
-                if not text:
-                    continue
-            if text[0] == "=":
-                self.emit("formula", records[pos], i, quote(text))
-            if not everywhere:
-                kind = kinds[pos]
-                if kind is not None and kind not in applies:
-                    rows = " and ".join(sorted(applies))
-                    self.emit(
-                        "not-applicable", records[pos], i, f"{column.name} applies to {rows} rows, not {kind}"
-                    )
-                    continue
-            if single and sep in text:
-                if reference and column.references == kinds[pos]:
-                    self.emit("multiple-parents", records[pos], i, quote(text))
-                else:
-                    self.emit("pipe-in-single-value", records[pos], i, quote(text))
-                if reference:  # still resolved, so that the row's place in the hierarchy is known
-                    pieces = tuple(p for p in (s.strip() for s in text.split(sep)) if p)
-                    refs.setdefault(pos, []).append((rule, pieces))
-                continue
-            bad: set[str] = set()
-            if valid is not None and not valid(text):
-                bad = self._diagnose(records[pos], rule, text)
-            elif not single and sep in text and any(not p.strip() for p in text.split(sep)):
-                self.emit("empty-piece", records[pos], i, quote(text))
-            if reference:
-                pieces = (text,) if rule.single else tuple(p.strip() for p in text.split(sep))
-                refs.setdefault(pos, []).append((rule, tuple(p for p in pieces if p and p not in bad)))
+    def _column(self, rule: CellRule, refs: dict[int, tuple[str, ...]]) -> None:
+        """Check the non-empty cells of one column; collect its reference values by row.
+
+        A column whose every value is clean (the usual case) is decided by a few passes that run
+        in C (``map`` over the values); otherwise each cell goes through ``_cell``.
+        """
+        cells = self.columns[rule.index]
+        positions = list(compress(range(len(cells)), cells))
+        if not positions:
+            return
+        values = list(compress(cells, cells))
+        if self._clean(rule, positions, values):
+            if rule.reference:
+                refs.update(zip(positions, zip(values), strict=True))
+            return
+        for pos, value in zip(positions, values, strict=True):
+            self._cell(rule, pos, value, refs)
+
+    def _clean(self, rule: CellRule, positions: list[int], values: list[str]) -> bool:
+        """Whether no value of the column can have a problem (then no per-cell work is needed)."""
+        if self.skip:
+            return False
+        # str.strip returns the very same object when there is nothing to strip
+        if not all(map(is_, map(str.strip, values), values)):
+            return False
+        if any(map(methodcaller("startswith", "="), values)) or any(
+            map(contains, values, repeat(self.separator))
+        ):
+            return False
+        applies = rule.column.rows
+        if not applies.issuperset(self.schema.row_types.values()) and not applies.issuperset(
+            map(self.kinds.__getitem__, positions)
+        ):
+            return False
+        return rule.valid is None or all(map(rule.valid, values))
+
+    def _cell(self, rule: CellRule, pos: int, value: str, refs: dict[int, tuple[str, ...]]) -> None:
+        """Every check on one non-empty cell."""
+        if pos in self.skip:
+            return
+        record, i, column, sep = self.table.records[pos], rule.index, rule.column, self.separator
+        text = value.strip()
+        if text != value:
+            self.emit("cell-spaces", record, i, quote(value))
+            if not text:
+                return
+        if text[0] == "=":
+            self.emit("formula", record, i, quote(text))
+        kind = self.kinds[pos]
+        if kind is not None and kind not in column.rows:
+            rows = " and ".join(sorted(column.rows))
+            self.emit("not-applicable", record, i, f"{column.name} applies to {rows} rows, not {kind}")
+            return
+        if rule.single and sep in text:
+            if column.references == COMPETENCY:  # the one parent of a competency
+                self.emit("multiple-parents", record, i, quote(text))
+            else:
+                self.emit("pipe-in-single-value", record, i, quote(text))
+            if rule.reference:  # still resolved, so that the row's place in the hierarchy is known
+                refs[pos] = tuple(p for p in (s.strip() for s in text.split(sep)) if p)
+            return
+        bad: set[str] = set()
+        if rule.valid is not None and not rule.valid(text):
+            bad = self._diagnose(record, rule, text)
+        elif not rule.single and sep in text and any(not p.strip() for p in text.split(sep)):
+            self.emit("empty-piece", record, i, quote(text))
+        if rule.reference:
+            pieces = (text,) if rule.single else tuple(p.strip() for p in text.split(sep))
+            refs[pos] = tuple(p for p in pieces if p and p not in bad)
 
     def _diagnose(self, record: Record, rule: CellRule, text: str) -> set[str]:
         """Report what is wrong with a value that fails its column's constraint; returns the bad pieces."""
         column = rule.column
         pieces = [p.strip() for p in text.split(self.separator)] if not rule.single else [text]
-        bad = [p for p in pieces if p and not column.is_valid(p)]
-        if rule.reference:
-            bad = [p for p in bad if p not in self.temporary_keys]
-        if any(not p for p in pieces):
+        invalid = [p for p in pieces if p and not column.is_valid(p)]
+        # a reference may name a temporary key of this file (`fix` replaces it everywhere)
+        bad = [p for p in invalid if p not in self.temporary_keys] if rule.reference else invalid
+        if not all(pieces):
             self.emit("empty-piece", record, rule.index, quote(text))
+        elif not invalid:
+            bad = [text]  # every piece passes alone, so the cell as a whole is what fails
         for piece in dict.fromkeys(bad):
             code, detail = diagnose(column, piece)
             if len(pieces) > 1:
@@ -330,42 +370,56 @@ class RowChecker:
                 )
             )
 
-    def _identities(self, refs: dict[int, list[tuple[CellRule, tuple[str, ...]]]]) -> list[RowInfo]:
-        """Each row's `@id` and CTID (``ceterms:ctid``, else a CTID-shaped `@id`), with their checks."""
-        id_index, ctid_index, is_ctid = self.id_index, self.ctid_index, self.is_ctid
-        empty = ("",) * len(self.table.records)
-        ids = self.columns[id_index] if id_index is not None else empty
-        ctids = self.columns[ctid_index] if ctid_index is not None else empty
-        rows = []
-        for pos, record in enumerate(self.table.records):
-            if pos in self.skip:
-                continue
-            id_value, ctid_value = ids[pos].strip(), ctids[pos].strip()
-            if id_index is not None and not id_value:
-                self.emit("missing-id", record, id_index)
-            id_ctid = id_value if is_ctid(id_value) else None
-            own_ctid = ctid_value if ctid_value and is_ctid(ctid_value) else None
-            if own_ctid and id_ctid and own_ctid.lower() != id_ctid.lower():
-                self.emit(
-                    "ctid-mismatch", record, ctid_index, f"{quote(own_ctid)} but @id is {quote(id_ctid)}"
-                )
-            ctid = own_ctid or id_ctid
-            # the common case, one lower-case v4 CTID, is decided here without a call
-            if ctid is not None and not (ctid == id_value and ctid.islower() and is_ctid_v4(ctid)):
-                self._ctid_form(record, own_ctid, id_ctid)
-            rows.append(
-                RowInfo(
-                    record=record,
-                    pos=pos,
-                    id=id_value,
-                    ctid=ctid.lower() if ctid else None,
-                    ctid_index=ctid_index if own_ctid else (id_index if id_ctid else None),
-                    kind=self.kinds[pos],
-                    temporary=is_temporary_id(id_value),
-                    refs=refs.get(pos, []),
-                )
+    def _identities(self) -> list[RowInfo]:
+        """Each row's `@id` and CTID (``ceterms:ctid``, else a CTID-shaped `@id`), with their checks.
+
+        Rows whose `@id` is a lower-case v4 CTID (and whose ``ceterms:ctid`` is empty or the same)
+        are settled in bulk; the others one by one.
+        """
+        id_index, ctid_index, skip, records = self.id_index, self.ctid_index, self.skip, self.table.records
+        n = len(records)
+        ids = list(map(str.strip, self.columns[id_index])) if id_index is not None else [""] * n
+        ctids = list(map(str.strip, self.columns[ctid_index])) if ctid_index is not None else None
+        # settled: a CTID (schema pattern) in lower case with v4 nibbles: nothing to report
+        settled = list(
+            map(
+                and_,
+                map(bool, map(self.is_ctid, ids)),
+                map(and_, map(eq, ids, map(str.lower, ids)), map(bool, map(_V4_NIBBLES.match, ids))),
             )
-        return rows
+        )
+        if ctids is not None:
+            settled = list(map(and_, settled, map(or_, map(eq, ctids, ids), map(not_, ctids))))
+            where = [ctid_index if c else id_index for c in ctids]
+        else:
+            where = [id_index] * n
+        keys: list[str | None] = list(ids)
+        temporary = [False] * n
+        for pos in compress(range(n), map(not_, settled)):
+            if skip and pos in skip:
+                continue
+            keys[pos], where[pos], temporary[pos] = self._identity(
+                records[pos], ids[pos], ctids[pos] if ctids else ""
+            )
+        rows = list(map(RowInfo, records, range(n), ids, keys, where, self.kinds, temporary))
+        return [r for r in rows if r.pos not in skip] if skip else rows
+
+    def _identity(
+        self, record: Record, id_value: str, ctid_value: str
+    ) -> tuple[str | None, int | None, bool]:
+        """(lower-case CTID, cell it comes from, temporary key?) of a row, reporting what is off."""
+        id_index, ctid_index, is_ctid = self.id_index, self.ctid_index, self.is_ctid
+        if not id_value and id_index is not None:
+            self.emit("missing-id", record, id_index)
+        id_ctid = id_value if is_ctid(id_value) else None
+        own_ctid = ctid_value if ctid_value and is_ctid(ctid_value) else None
+        if own_ctid and id_ctid and own_ctid.lower() != id_ctid.lower():
+            self.emit("ctid-mismatch", record, ctid_index, f"{quote(own_ctid)} but @id is {quote(id_ctid)}")
+        ctid = own_ctid or id_ctid
+        if ctid is None:
+            return None, None, id_ctid is None and is_temporary_id(id_value)
+        self._ctid_form(record, own_ctid, id_ctid)
+        return ctid.lower(), (ctid_index if own_ctid else id_index), False
 
     def _ctid_form(self, record: Record, own_ctid: str | None, id_ctid: str | None) -> None:
         """Upper case and non-v4 CTIDs: notices, once per distinct spelling in the row."""
@@ -380,7 +434,9 @@ class RowChecker:
                 self.emit("ctid-not-v4", record, index, quote(value))
 
 
-def check_rows(table: Table, schema: TemplateSchema, header: Header) -> tuple[list[Problem], list[RowInfo]]:
+def check_rows(
+    table: Table, schema: TemplateSchema, header: Header
+) -> tuple[list[Problem], list[RowInfo], References]:
     return RowChecker(table, schema, header).run()
 
 

@@ -44,21 +44,22 @@ def _looks_like_label(value: str) -> bool:
 def is_helper_column(table: Table, schema: TemplateSchema | None = None) -> bool:
     """Whether column A is the template's helper column (CE says to delete it before upload).
 
-    It is when its header is empty, or when its header is no known column and every value in it
-    is one of the template's guidance labels ("Required", "Recommended benchmark", "Sample", ...).
+    It is when every value in it is one of the template's guidance labels ("Required",
+    "Recommended benchmark", "Sample", ...) and its header is empty (then it may also be empty)
+    or no known column. Data under an empty header is not the helper's: `fix` deletes the helper.
     """
     if not table.header:
         return False
     name = table.header[0].strip()
+    values = [v for v in (r.get(0) for r in table.records) if v.strip()]
     if not name:
-        return True
+        return all(_looks_like_label(v) for v in values)
     if schema is None:
         from competency_ci.schema import load_schema
 
         schema = load_schema()
     if name in schema.columns:
         return False
-    values = [v for v in (r.get(0) for r in table.records) if v.strip()]
     return bool(values) and all(_looks_like_label(v) for v in values)
 
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from operator import itemgetter
 
 from competency_ci.checks import quote
-from competency_ci.checks.cells import CellRule, RowInfo
+from competency_ci.checks.cells import CellRule, References, RowInfo
 from competency_ci.codes import problem
 from competency_ci.problems import Problem
 from competency_ci.schema import COMPETENCY, FRAMEWORK
@@ -45,6 +46,7 @@ class StructureChecker:
         self,
         table: Table,
         rows: list[RowInfo],
+        refs: References,
         id_index: int | None,
         ctid_column: int | None,
         ctid_search: re.Pattern[str],
@@ -52,6 +54,10 @@ class StructureChecker:
     ) -> None:
         self.table = table
         self.rows = rows
+        self.refs = refs
+        self.at = {info.pos: info for info in rows}
+        # rows that name a parent or framework at all (even one that does not resolve)
+        self.linked = {pos for rule, values in refs if rule.single for pos in values}
         self.id_index = id_index
         self.ctid_column = ctid_column
         self.ctid_search = ctid_search
@@ -100,7 +106,7 @@ class StructureChecker:
                 self.emit(
                     "duplicate-ctid", info, info.ctid_index, f"{quote(info.ctid)} is also {_where(first)}"
                 )
-            elif self.index is not None:
+            elif self.index is not None and self.index.entries:
                 others = self.index.elsewhere(info.ctid, self.table.path)
                 if others:
                     path, line = others[0]
@@ -126,11 +132,12 @@ class StructureChecker:
         """Resolve references; returns each row's parent and its framework links (column, target)."""
         parents: dict[int, RowInfo] = {}
         links: dict[int, list[tuple[CellRule, RowInfo]]] = {}
-        for info in self.rows:
-            for rule, values in info.refs:
-                wanted = rule.column.references
-                # A single-valued reference names the row's parent or framework: CASS needs it above.
-                upward = rule.single
+        for rule, column_values in self.refs:
+            wanted = rule.column.references
+            # A single-valued reference names the row's parent or framework: CASS needs it above.
+            upward = rule.single
+            for pos, values in column_values.items():
+                info = self.at[pos]
                 for value in values:
                     target = self.by_id.get(value)
                     if target is None:
@@ -159,7 +166,7 @@ class StructureChecker:
                             rule.index,
                             f"{quote(value)} is {_where(target)}, below this row",
                         )
-                    if wanted == info.kind:
+                    if wanted == COMPETENCY:  # a single competency reference: the parent
                         parents[info.pos] = target
                     else:
                         links.setdefault(info.pos, []).append((rule, target))
@@ -181,7 +188,11 @@ class StructureChecker:
                     cycle = path[path.index(current) :]
                     first = min(cycle, key=lambda r: r.pos)
                     rule_index = next(
-                        (r.index for r, _ in first.refs if r.single and r.column.references == COMPETENCY),
+                        (
+                            r.index
+                            for r, values in self.refs
+                            if r.single and r.column.references == COMPETENCY and first.pos in values
+                        ),
                         None,
                     )
                     members = ", ".join(str(r.record.row) for r in sorted(cycle, key=lambda r: r.pos))
@@ -232,7 +243,7 @@ class StructureChecker:
                         f"{rule.column.name} names {_where(target)}, but the row belongs to the framework in "
                         f"{_where(framework)}",
                     )
-            if framework is None and not info.linked:
+            if framework is None and info.pos not in self.linked:
                 self.emit(
                     "orphan-competency",
                     info,
@@ -244,28 +255,36 @@ class StructureChecker:
                 self.emit("empty-framework", info, self.id_index, f"{quote(info.id)} has no competencies")
 
     def _duplicate_rows(self) -> None:
-        skip = {i for i in (self.id_index, self.ctid_column) if i is not None}
+        """Rows equal in every cell but `@id` and `ceterms:ctid` (CASS's duplicate detector)."""
+        width = len(self.table.header)
+        keep = [i for i in range(width) if i not in (self.id_index, self.ctid_column)]
+        if not keep:
+            return
+        values = itemgetter(*keep)  # one C call per row; ragged rows are padded first
 
-        def values(info: RowInfo) -> tuple[str, ...]:
+        def key(info: RowInfo) -> object:
             cells = info.record.cells
-            return tuple("" if i in skip else c for i, c in enumerate(cells)) if skip else tuple(cells)
+            return values(cells if len(cells) >= width else cells + [""] * width)
 
+        hashes = list(map(hash, map(key, self.rows)))
+        if len(set(hashes)) == len(hashes):
+            return
         # Keyed by hash only (a large table's keys would double its memory); equal hashes are
         # compared in full before anything is reported.
         seen: dict[int, RowInfo] = {}
         for info in self.rows:
-            key = values(info)
-            first = seen.setdefault(hash(key), info)
-            if first is not info and values(first) == key:
+            first = seen.setdefault(hash(key(info)), info)
+            if first is not info and key(first) == key(info):
                 self.emit("duplicate-row", info, self.id_index, f"same values as {_where(first)}")
 
 
 def check_structure(
     table: Table,
     rows: list[RowInfo],
+    refs: References,
     id_index: int | None,
     ctid_column: int | None,
     ctid_search: re.Pattern[str],
     index: CtidIndex | None = None,
 ) -> list[Problem]:
-    return StructureChecker(table, rows, id_index, ctid_column, ctid_search, index).run()
+    return StructureChecker(table, rows, refs, id_index, ctid_column, ctid_search, index).run()

@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 from competency_ci.build import InvalidFrameworks, load_frameworks
+from competency_ci.cli.shared import gc_paused, print_problems
 from competency_ci.config import REGISTRIES, Config, ConfigError, load_config
-from competency_ci.problems import Problem
 
 PROG = "competency-ci convert"
 
@@ -46,14 +46,6 @@ def registry_url(value: str | None, config: Config) -> str:
     raise ConfigError(f"--registry: expected sandbox, production or a URL, got {value!r}")
 
 
-def print_problems(path: str, problems: list[Problem]) -> None:
-    """The validator's own text report, so problems read the same as under ``validate``."""
-    from competency_ci.report import text
-    from competency_ci.validate import ValidationResult
-
-    sys.stderr.write(text(ValidationResult(problems=problems, files=[path])))
-
-
 def run(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     path = Path(args.file)
@@ -62,13 +54,14 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"{PROG}: cannot read {path}: {exc.strerror}", file=sys.stderr)
         return 2
-    if path.suffix.lower() == ".csv":
-        return _csv_to_jsonld(path, data, args, config)
-    return _jsonld_to_csv(path, data, args)
+    with gc_paused():
+        if path.suffix.lower() == ".csv":
+            return _csv_to_jsonld(path, data, args, config)
+        return _jsonld_to_csv(path, data, args)
 
 
 def _csv_to_jsonld(path: Path, data: bytes, args: argparse.Namespace, config: Config) -> int:
-    from competency_ci.jsonld import framework_to_graph
+    from competency_ci.jsonld import dumps, framework_to_graph
 
     registry = registry_url(args.registry, config)
     try:
@@ -90,24 +83,20 @@ def _csv_to_jsonld(path: Path, data: bytes, args: argparse.Namespace, config: Co
         )
         return 2
     if out is None:
-        sys.stdout.write(_dump(graphs[0][1]))
+        sys.stdout.write(dumps(graphs[0][1]))
         return 0
     targets = [(out / f"{ctid}.json" if to_dir else out, graph) for ctid, graph in graphs]
     try:
         if to_dir:
             out.mkdir(parents=True, exist_ok=True)
         for target, graph in targets:
-            target.write_text(_dump(graph), encoding="utf-8", newline="\n")
+            target.write_text(dumps(graph), encoding="utf-8", newline="\n")
     except OSError as exc:
         print(f"{PROG}: cannot write {exc.filename}: {exc.strerror}", file=sys.stderr)
         return 2
     for target, graph in targets:
         print(f"wrote {target} ({len(graph['@graph']) - 1} competencies)", file=sys.stderr)
     return 0
-
-
-def _dump(graph: object) -> str:
-    return json.dumps(graph, indent=2, ensure_ascii=False) + "\n"
 
 
 def _jsonld_to_csv(path: Path, data: bytes, args: argparse.Namespace) -> int:

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from competency_ci.build import InvalidFrameworks, load_frameworks
-from competency_ci.cli.convert import print_problems
+from competency_ci.cli.shared import gc_paused, print_problems
 from competency_ci.config import Config, load_config
 from competency_ci.model import Framework
 
@@ -41,7 +41,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "commit); PATHs (or the configured paths) limit which files",
     )
     parser.add_argument(
-        "--format", choices=("text", "json", "markdown"), default="text", help="output format"
+        "--format", choices=("text", "json", "markdown"), default="text", help="output format (default: text)"
     )
     parser.add_argument(
         "--exit-code", action="store_true", help="exit with 1 when there are differences (like git diff)"
@@ -49,6 +49,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    with gc_paused():
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     from competency_ci.diff import diff_frameworks
     from competency_ci.diff_report import render
 

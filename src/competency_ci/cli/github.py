@@ -35,6 +35,8 @@ if TYPE_CHECKING:
     from competency_ci.validate import ValidationResult
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_REMOTE = 0, 1, 2, 3
+# Environment variables that hold secrets for the other commands (publish, request-approval).
+SECRET_ENV = ("CASS_KEY", "CE_REGISTRY_API_KEY", "APPROVAL_WEBHOOK_SECRET", "GITHUB_TOKEN")
 RECORD_FILE = "competency-ci-publish.json"  # in $RUNNER_TEMP: the publish record (publish_record.py)
 
 
@@ -123,12 +125,16 @@ def read_event(environ: dict[str, str]) -> tuple[str, Any]:
 
 def run(args: argparse.Namespace) -> int:
     environ = dict(os.environ)
-    # Masks first: nothing may print a secret before GitHub knows to hide it.
-    emit(*gh.mask_commands(environ.get(gh.ENV[name], "") for name in gh.SECRET_INPUTS))
+    # Masks first: nothing may print a secret before GitHub knows to hide it. Secrets passed as
+    # plain environment variables (the names the other commands read) are masked too.
+    secret_vars = [gh.ENV[name] for name in gh.SECRET_INPUTS] + list(SECRET_ENV)
+    emit(*gh.mask_commands(environ.get(var, "") for var in secret_vars))
     try:
         settings = gh.settings_from_env(environ)
         mode = args.mode or settings.mode
         config = configure(load_config(settings.config or args.config), settings)
+        configured = (config.cass.key_env, config.approval.webhook_secret_env)
+        emit(*gh.mask_commands(environ.get(var, "") for var in configured if var not in secret_vars))
         name, payload = read_event(environ)
         event = gh.parse_event(name, payload, environ.get("GITHUB_REF"))
     except (gh.ActionError, ConfigError) as exc:
@@ -426,9 +432,8 @@ def request_approval(job: Job, frameworks: list[Framework], record: PublishRecor
         else:
             if not job.config.approval.webhook_url:
                 raise ConfigError("approval webhook needs the webhook-url input")
-            outcome = approval.send_webhook(
-                job.config.approval.webhook_url, request, job.settings.webhook_secret
-            )
+            secret = job.settings.webhook_secret or job.environ.get(job.config.approval.webhook_secret_env)
+            outcome = approval.send_webhook(job.config.approval.webhook_url, request, secret or None)
     except (GitHubError, RemoteError) as exc:
         job.fail(EXIT_REMOTE, f"the approval request failed: {exc}")
         return

@@ -56,6 +56,9 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--format", choices=["text", "json", "markdown"], default="text", help="output format"
     )
+    from competency_ci.cli.registry_target import add_target_argument
+
+    add_target_argument(parser)
 
 
 @dataclass
@@ -102,19 +105,25 @@ def check_server_url(url: str, allow_insecure_http: bool) -> str:
 def load_frameworks_checked(paths: list[str], config: Config, out_format: str) -> list[Framework]:
     """Validate every selected file first; any error stops everything before a single request."""
     from competency_ci import report
-    from competency_ci.build import load_frameworks
-    from competency_ci.validate import display_path, expand_paths, validate_paths
+    from competency_ci.build import InvalidFrameworks, assemble
+    from competency_ci.schema import load_schema
+    from competency_ci.validate import validate_paths
 
-    selected = paths or list(config.paths)
-    result = validate_paths(selected, config)
+    result = validate_paths(paths or list(config.paths), config)
     code = result.exit_code(False)
+    frameworks: list[Framework] = []
+    if code == EXIT_OK:
+        schema = load_schema()
+        try:  # the tables the validator passed; built once, never read twice
+            for path in result.files:
+                frameworks.extend(assemble(result.tables[path], schema))
+        except InvalidFrameworks as exc:
+            result.problems.extend(exc.problems)
+            code = EXIT_PROBLEMS
     if code != EXIT_OK:
         sys.stdout.write(report.json_report(result) if out_format == "json" else report.text(result))
         print("Nothing was sent: fix the problems above first.", file=sys.stderr)
         raise SetupFailed(code)
-    frameworks: list[Framework] = []
-    for path in expand_paths(selected, config):
-        frameworks.extend(load_frameworks(display_path(path), config, data=path.read_bytes()))
     if not frameworks:
         print("No frameworks found in the selected paths.", file=sys.stderr)
         raise SetupFailed(EXIT_USAGE)
@@ -188,6 +197,10 @@ def render_plan(plan: Plan, server: str, out_format: str) -> str:
 def run(args: argparse.Namespace) -> int:
     from competency_ci.publish import publish_frameworks
 
+    if args.target == "registry":
+        from competency_ci.cli.registry_target import run_plan
+
+        return run_plan(args)
     try:
         setup = prepare(args)
     except SetupFailed as exc:

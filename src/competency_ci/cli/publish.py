@@ -12,6 +12,8 @@ import sys
 from pathlib import Path
 
 from competency_ci.cli.plan import EXIT_REMOTE, SetupFailed, add_common_arguments, prepare, render_plan
+from competency_ci.cli.registry_target import add_approval_argument
+from competency_ci.publish_record import PublishRecord
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -22,11 +24,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="write the outcome per framework as JSON (read by request-approval --result)",
     )
+    add_approval_argument(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     from competency_ci.publish import account, publish_frameworks
 
+    if args.target == "registry":
+        from competency_ci.cli.registry_target import run_publish
+
+        return run_publish(args)
     try:
         setup = prepare(args)
     except SetupFailed as exc:
@@ -53,6 +60,11 @@ def run(args: argparse.Namespace) -> int:
     elif not args.dry_run:
         stream = sys.stdout if result.ok else sys.stderr
         stream.write(account(result))
+    if args.request_approval and not args.dry_run:
+        from competency_ci.cli.registry_target import request_after_publish
+
+        asked = request_after_publish(args, setup.config, setup.frameworks, result_record(result))
+        return result.exit_code or asked
     return result.exit_code
 
 
@@ -82,8 +94,12 @@ def _framework_properties(fp: object) -> int:
 
 
 def write_result_file(path: Path, result: object) -> None:
+    path.write_text(result_record(result).to_json(), encoding="utf-8")
+
+
+def result_record(result: object) -> PublishRecord:
     from competency_ci.publish import WRITTEN, PublishResult
-    from competency_ci.publish_record import Changes, PublishedFramework, PublishRecord
+    from competency_ci.publish_record import Changes, PublishedFramework
 
     assert isinstance(result, PublishResult)
     frameworks = []
@@ -105,8 +121,7 @@ def write_result_file(path: Path, result: object) -> None:
         frameworks.append(
             PublishedFramework(fr.ctid, fr.name, fr.path, outcome, changes, fr.url or None, messages)
         )
-    record = PublishRecord("cass", result.server, tuple(frameworks))
-    path.write_text(record.to_json(), encoding="utf-8")
+    return PublishRecord("cass", result.server, tuple(frameworks))
 
 
 __all__ = ["EXIT_REMOTE", "add_arguments", "run"]

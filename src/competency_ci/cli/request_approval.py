@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from competency_ci.cli.status import EXIT_OK, EXIT_REMOTE, EXIT_USAGE, add_timeout, budget
+from competency_ci.cli.status import EXIT_OK, EXIT_REMOTE, add_timeout, budget
 from competency_ci.config import Config, ConfigError
 
 if TYPE_CHECKING:
@@ -54,7 +54,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def add_request_arguments(parser: argparse.ArgumentParser) -> None:
-    """Options shared with ``publish --request-approval``."""
+    """How to ask and what to say about the origin of the request."""
     parser.add_argument(
         "--kind", choices=KINDS, help="how to ask: github-issue, webhook or none (default: approval.kind)"
     )
@@ -176,6 +176,3 @@ def run(args: argparse.Namespace) -> int:
         print("Nothing to approve: every framework is live and current, or nothing was written.")
         return EXIT_OK
     return send(request, kind, config, shared, args.format)
-
-
-__all__ = ["EXIT_USAGE", "add_arguments", "run"]

@@ -31,6 +31,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="close the open approval issue, with a comment, once every framework in it is live and current",
     )
+    parser.add_argument(
+        "--ignore-property",
+        action="append",
+        default=[],
+        metavar="TERM",
+        help="leave this property out of the comparison, e.g. ceasn:dateModified (repeatable)",
+    )
     add_timeout(parser)
 
 
@@ -67,7 +74,8 @@ def run(args: argparse.Namespace) -> int:
     except SetupFailed as exc:
         return exc.code
     try:
-        entries = read_live(frameworks, config, RegistryReader(config.registry_url, budget=shared))
+        reader = RegistryReader(config.registry_url, budget=shared)
+        entries = read_live(frameworks, config, reader, frozenset(args.ignore_property))
     except (RemoteError, RegistryError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_REMOTE
