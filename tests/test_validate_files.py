@@ -49,3 +49,16 @@ def test_one_final_line_break_is_normal_but_two_make_a_blank_row() -> None:
 def test_too_many_and_too_few_cells() -> None:
     assert found(GOOD.replace(f"Wash hands,{FW},\n", f"Wash hands,{FW},,\n")) == {("too-many-cells", 3, None)}
     assert found(GOOD.replace(f"Wash hands,{FW},\n", f"Wash hands,{FW}\n")) == {("too-few-cells", 3, None)}
+
+
+def test_unclosed_quote_is_reported_where_it_opens() -> None:
+    text = GOOD.replace("Dry hands", '"Dry hands')
+    assert found(text) == {("malformed-csv", 4, None)}
+    (p,) = check(text)
+    assert "opened in the row starting on line 4 is never closed" in p.message
+
+
+def test_text_after_a_closing_quote_is_malformed() -> None:
+    text = GOOD.replace("Dry hands", '"Dry" hands')
+    assert found(text) == {("malformed-csv", 4, None)}
+    assert found(GOOD.replace("Dry hands", 'Dry 5" hands')) == set()

@@ -143,7 +143,9 @@ def read_table(path: str, data: bytes) -> tuple[Table | None, list[Problem]]:
         return None, [delimiter_issue]
 
     lines = _lines(text) if "\n" in text else io.StringIO(text, newline="")
-    reader = csv.reader(lines, strict=False)
+    # strict: an unterminated quote or text after a closing quote is reported where it starts,
+    # instead of silently swallowing the rest of the file into one cell.
+    reader = csv.reader(lines, strict=True)
     header: list[str] | None = None
     header_line = 1
     records: list[Record] = []
@@ -174,7 +176,13 @@ def read_table(path: str, data: bytes) -> tuple[Table | None, list[Problem]]:
                     )
             start = end + 1
     except csv.Error as exc:
-        problems.append(problem("malformed-csv", path, reader.line_num or start, detail=str(exc)))
+        if "unexpected end of data" in str(exc):
+            detail = f"a quoted cell opened in the row starting on line {start} is never closed"
+            line = start
+        else:
+            detail = f"{exc} on line {reader.line_num}: quote the whole cell and double any quote inside it"
+            line = reader.line_num or start
+        problems.append(problem("malformed-csv", path, line, detail=detail))
         return None, problems
     if header is None:
         return None, [*problems, problem("empty-file", path, 1)]
