@@ -107,6 +107,8 @@ def test_update_text_move_and_remove(sandbox: SandboxServer, tmp_path: Path) -> 
     )
     assert state[rel_db]["source"] == uri(D) and state[rel_db]["target"] == uri(B)
     assert sandbox.store.get(_md5(uri(FW))).version == 2  # type: ignore[union-attr]
+    (record,) = result.record().frameworks
+    assert (record.outcome, str(record.changes)) == ("written", "1 removed, 1 changed, 1 moved")
 
 
 def test_co_owner_is_kept(sandbox: SandboxServer, tmp_path: Path) -> None:

@@ -16,11 +16,12 @@ from typing import TYPE_CHECKING, Any
 
 from competency_ci.cass.client import AuthError, CassClient, CassError, batches, json_size
 from competency_ci.cass.ids import short_id
-from competency_ci.cass.mapping import cass_mapping, map_framework, versioned_id
+from competency_ci.cass.mapping import STRUCTURE_KEYS, cass_mapping, map_framework, versioned_id
 from competency_ci.cass.signing import cass_pem
 from competency_ci.config import Config
 from competency_ci.model import Framework
 from competency_ci.plan import CREATE, DELETE, UPDATE, FrameworkPlan, Plan, make_plan
+from competency_ci.publish_record import Changes, PublishedFramework, PublishRecord
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
@@ -70,6 +71,20 @@ class PublishResult:
     def by_status(self, status: str) -> list[FrameworkResult]:
         return [f for f in self.frameworks if f.status == status]
 
+    def record(self) -> PublishRecord:
+        """What this run did, in the shape ``request-approval`` and the GitHub Action read."""
+        plans = {fp.id: fp for fp in self.plan.frameworks} if self.plan else {}
+        frameworks = []
+        for fr in self.frameworks:
+            fp = plans.get(fr.id)
+            outcome = fr.status if fr.status in (WRITTEN, UNCHANGED) else FAILED
+            messages = (fr.message,) if fr.message else ()
+            changes = None if fp is None else plan_changes(fp)
+            frameworks.append(
+                PublishedFramework(fr.ctid, fr.name, fr.path, outcome, changes, fr.url or None, messages)
+            )
+        return PublishRecord("cass", self.server, tuple(frameworks))
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "server": self.server,
@@ -79,6 +94,38 @@ class PublishResult:
             "bytes_sent": self.bytes_sent,
             "frameworks": [f.to_dict() for f in self.frameworks],
         }
+
+
+def plan_changes(fp: FrameworkPlan) -> Changes:
+    """Counts of a framework plan in CSV terms: competencies added, removed, changed, moved (an
+    existing competency that gets a new parent relation), and framework properties changed."""
+    competencies = [c for c in fp.changes if c.kind == "competency"]
+    created = {c.id for c in fp.changes if c.action == CREATE}
+    members = {
+        short_id(str(i))
+        for item in fp.writes
+        if item.kind == "framework"
+        for i in item.data.get("competency", [])
+    }
+    new_parents = {
+        short_id(str(item.data.get("source")))
+        for item in fp.writes
+        if item.kind == "relation"
+        and item.id in created
+        and item.data.get("relationType") == "narrows"
+        and short_id(str(item.data.get("target"))) in members
+    }
+    framework_fields = [
+        f for c in fp.changes if c.kind == "framework" and c.action == UPDATE for f in c.fields
+    ]
+    return Changes(
+        added=sum(1 for c in competencies if c.action == CREATE),
+        removed=sum(1 for c in competencies if c.action == DELETE),
+        changed=sum(1 for c in competencies if c.action == UPDATE),
+        moved=len(new_parents - created),
+        properties=sum(1 for f in framework_fields if f not in STRUCTURE_KEYS),
+        new=any(c.kind == "framework" and c.action == CREATE for c in fp.changes),
+    )
 
 
 def account(result: PublishResult) -> str:

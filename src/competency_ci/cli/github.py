@@ -18,7 +18,6 @@ import argparse
 import json
 import os
 import sys
-import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -369,9 +368,7 @@ def framework_dict(f: Any) -> dict[str, Any]:
 
 
 def publish_cass(job: Job, frameworks: list[Framework]) -> PublishRecord | None:
-    from competency_ci.cli.publish import write_result_file
     from competency_ci.publish import publish_frameworks
-    from competency_ci.publish_record import parse_record
 
     server = job.config.cass.url
     if not server:
@@ -385,10 +382,7 @@ def publish_cass(job: Job, frameworks: list[Framework]) -> PublishRecord | None:
         job.fail(
             EXIT_REMOTE, f"publishing to {result.server} did not complete: {result.error or 'see below'}"
         )
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / RECORD_FILE
-        write_result_file(path, result)
-        return parse_record(json.loads(path.read_text("utf-8")))
+    return result.record()
 
 
 def publish_registry(job: Job, frameworks: list[Framework]) -> PublishRecord | None:

@@ -10,10 +10,13 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from competency_ci.cli.plan import EXIT_REMOTE, SetupFailed, add_common_arguments, prepare, render_plan
 from competency_ci.cli.registry_target import add_approval_argument
-from competency_ci.publish_record import PublishRecord
+
+if TYPE_CHECKING:
+    from competency_ci.publish import PublishResult
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -63,65 +66,13 @@ def run(args: argparse.Namespace) -> int:
     if args.request_approval and not args.dry_run:
         from competency_ci.cli.registry_target import request_after_publish
 
-        asked = request_after_publish(args, setup.config, setup.frameworks, result_record(result))
+        asked = request_after_publish(args, setup.config, setup.frameworks, result.record())
         return result.exit_code or asked
     return result.exit_code
 
 
-def _moved(fp: object) -> int:
-    """Existing competencies that got a new parent (a new hierarchy relation)."""
-    from competency_ci.plan import FrameworkPlan
-
-    assert isinstance(fp, FrameworkPlan)
-    created = {
-        c.label.split(" ", 1)[0] for c in fp.changes if c.kind == "competency" and c.action == "create"
-    }
-    children = {
-        c.label.split(" ", 1)[0]
-        for c in fp.changes
-        if c.kind == "relation" and c.action == "create" and c.label.endswith("(child of)")
-    }
-    return len(children - created)
-
-
-def _framework_properties(fp: object) -> int:
-    from competency_ci.cass.mapping import STRUCTURE_KEYS
-    from competency_ci.plan import FrameworkPlan
-
-    assert isinstance(fp, FrameworkPlan)
-    fields = [f for c in fp.changes if c.kind == "framework" and c.action == "update" for f in c.fields]
-    return sum(1 for f in fields if f not in STRUCTURE_KEYS)
-
-
-def write_result_file(path: Path, result: object) -> None:
-    path.write_text(result_record(result).to_json(), encoding="utf-8")
-
-
-def result_record(result: object) -> PublishRecord:
-    from competency_ci.publish import WRITTEN, PublishResult
-    from competency_ci.publish_record import Changes, PublishedFramework
-
-    assert isinstance(result, PublishResult)
-    frameworks = []
-    for fr in result.frameworks:
-        fp = next((p for p in result.plan.frameworks if p.id == fr.id), None) if result.plan else None
-        changes = None
-        if fp is not None:
-            competency = [c for c in fp.changes if c.kind == "competency"]
-            changes = Changes(
-                added=sum(1 for c in competency if c.action == "create"),
-                removed=sum(1 for c in competency if c.action == "delete"),
-                changed=sum(1 for c in competency if c.action == "update"),
-                moved=_moved(fp),
-                properties=_framework_properties(fp),
-                new=any(c.kind == "framework" and c.action == "create" for c in fp.changes),
-            )
-        outcome = fr.status if fr.status in (WRITTEN, "unchanged") else "failed"
-        messages = (fr.message,) if fr.message else ()
-        frameworks.append(
-            PublishedFramework(fr.ctid, fr.name, fr.path, outcome, changes, fr.url or None, messages)
-        )
-    return PublishRecord("cass", result.server, tuple(frameworks))
+def write_result_file(path: Path, result: PublishResult) -> None:
+    path.write_text(result.record().to_json(), encoding="utf-8")
 
 
 __all__ = ["EXIT_REMOTE", "add_arguments", "run"]
