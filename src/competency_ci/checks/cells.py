@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from itertools import compress, repeat
 from operator import and_, contains, eq, is_, methodcaller, not_, or_
 
-from competency_ci.checks import quote
+from competency_ci.checks import cell_problem, quote
 from competency_ci.checks.header import Header
 from competency_ci.codes import problem
 from competency_ci.problems import Problem
@@ -193,19 +193,7 @@ class RowChecker:
     def emit(
         self, code: str, record: Record, index: int | None, detail: str = "", hint: str | None = None
     ) -> None:
-        column = None if index is None else self.table.header[index]
-        self.problems.append(
-            problem(
-                code,
-                self.table.path,
-                record.line,
-                detail=detail,
-                hint=hint,
-                row=record.row,
-                column=column,
-                index=index,
-            )
-        )
+        self.problems.append(cell_problem(code, self.table, record, index, detail, hint))
 
     def run(self) -> tuple[list[Problem], list[RowInfo], References]:
         if self.type_index is None:

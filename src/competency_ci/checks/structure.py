@@ -12,9 +12,8 @@ import re
 from dataclasses import dataclass, field
 from operator import itemgetter
 
-from competency_ci.checks import quote
+from competency_ci.checks import cell_problem, quote
 from competency_ci.checks.cells import CellRule, References, RowInfo
-from competency_ci.codes import problem
 from competency_ci.problems import Problem
 from competency_ci.schema import COMPETENCY, FRAMEWORK
 from competency_ci.table import Table
@@ -67,19 +66,7 @@ class StructureChecker:
         self.by_ctid: dict[str, RowInfo] = {}
 
     def emit(self, code: str, info: RowInfo, index: int | None, detail: str, hint: str | None = None) -> None:
-        record = info.record
-        self.problems.append(
-            problem(
-                code,
-                self.table.path,
-                record.line,
-                detail=detail,
-                hint=hint,
-                row=record.row,
-                column=None if index is None else self.table.header[index],
-                index=index,
-            )
-        )
+        self.problems.append(cell_problem(code, self.table, info.record, index, detail, hint))
 
     def run(self) -> list[Problem]:
         self._identities()
