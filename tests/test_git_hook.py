@@ -104,3 +104,19 @@ def test_hook_lets_commits_without_csv_files_through(repo: Path) -> None:
     git(repo, "add", ".")
     assert git(repo, "commit", "-q", "-m", "notes").returncode == 0
     assert commits(repo) == 1
+
+
+def test_hook_finds_a_ctid_that_an_unchanged_committed_framework_already_uses(repo: Path) -> None:
+    (repo / "frameworks" / "good.csv").write_text(GOOD)
+    git(repo, "add", ".")
+    assert git(repo, "commit", "-q", "-m", "first").returncode == 0
+    copy = OTHER.replace("ce-9c7e9d68", "ce-1c7e9d68")  # reuses a competency CTID of good.csv
+    (repo / "frameworks" / "copy.csv").write_text(copy)
+    git(repo, "add", ".")
+    result = git(repo, "commit", "-q", "-m", "copy")
+    assert result.returncode == 1
+    assert result.stderr.startswith(
+        "frameworks/copy.csv:3: A3 (@id): error [duplicate-ctid] The CTID is used by another row or "
+        'framework file: "ce-1c7e9d68-4f5b-4e4c-8b6a-2a1e2f3d4c5b" is also in frameworks/good.csv:3\n'
+    )
+    assert commits(repo) == 1
