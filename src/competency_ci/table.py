@@ -154,7 +154,7 @@ def read_table(path: str, data: bytes) -> tuple[Table | None, list[Problem]]:
     try:
         for cells in reader:
             end = reader.line_num
-            if not cells or not any(cells):
+            if not cells or not (cells[0] or any(cells)):
                 if header is None:
                     problems.append(problem("no-header", path, start))
                     return None, problems
