@@ -190,7 +190,7 @@ def test_temporary_keys_may_be_referenced_in_multi_valued_reference_columns() ->
     assert found(text) == {
         ("temporary-id", 4, "A"),
         ("temporary-id", 5, "A"),
-        ("bad-uri", 4, "L"),  # new:dry-more is no row's key
+        ("dangling-reference", 4, "L"),  # new:dry-more is no row's key
     }
 
 
@@ -209,3 +209,11 @@ def test_a_row_of_unknown_type_keeps_its_place_in_the_hierarchy() -> None:
     # C2 (between C1 and C3) has a case slip in its type: only that is reported
     assert found(set_cell(GOOD, 4, "@type", "ceasn:competency")) == {("unknown-type", 4, "B")}
     assert found(set_cell(GOOD, 4, "ceasn:isChildOf", f"{C1}|{C1}")) == {("multiple-parents", 4, "K")}
+
+
+def test_a_reference_to_a_temporary_key_that_no_row_holds_is_dangling() -> None:
+    text = GOOD.replace(f"Wash hands,{FW},", "Wash hands,new:kitchen,")
+    empty, p = check(text)  # the framework's only top competency now points elsewhere
+    assert (empty.code, empty.line) == ("empty-framework", 2)
+    assert (p.code, p.line, p.letter, p.column) == ("dangling-reference", 3, "J", "ceasn:isTopChildOf")
+    assert '"new:kitchen"' in p.message

@@ -175,20 +175,12 @@ class RowChecker:
         self.columns = _transpose(table.records, len(table.header))
         self.kinds: list[str | None] = []
         self.skip: set[int] = set()
-        self.temporary_keys = self._temporary_keys()
         # Requirements per row type: (column, position or None when absent from the header, tier).
         self.required: dict[str, list[tuple[Column, int | None, str]]] = {}
         for column in schema.columns.values():
             for row_type, tier in column.required_for.items():
                 self.required.setdefault(row_type, []).append((column, header.position(column.name), tier))
         self.absent: Counter[tuple[str, str]] = Counter()
-
-    def _temporary_keys(self) -> frozenset[str]:
-        if self.id_index is None:
-            return frozenset()
-        ids = self.columns[self.id_index]
-        maybe = compress(ids, map(not_, map(methodcaller("startswith", ("ce-", "http")), ids)))
-        return frozenset(v.strip() for v in maybe if is_temporary_id(v))
 
     def emit(
         self, code: str, record: Record, index: int | None, detail: str = "", hint: str | None = None
@@ -301,8 +293,9 @@ class RowChecker:
         column = rule.column
         pieces = [p.strip() for p in text.split(self.separator)] if not rule.single else [text]
         invalid = [p for p in pieces if p and not column.is_valid(p)]
-        # a reference may name a temporary key of this file (`fix` replaces it everywhere)
-        bad = [p for p in invalid if p not in self.temporary_keys] if rule.reference else invalid
+        # a reference may name a temporary key (`fix` replaces it everywhere): whether a row holds
+        # that key is the structure check's question (dangling-reference), not a malformed value
+        bad = [p for p in invalid if not is_temporary_id(p)] if rule.reference else invalid
         if not all(pieces):
             self.emit("empty-piece", record, rule.index, quote(text))
         elif not invalid:
