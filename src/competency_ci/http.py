@@ -10,6 +10,7 @@ actually sent, so commands that never reach the network do not pay for it.
 from __future__ import annotations
 
 import email.utils
+import ipaddress
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
@@ -21,6 +22,19 @@ if TYPE_CHECKING:
     import requests
 
 USER_AGENT = f"competency-ci/{__version__}"
+
+
+def is_loopback(host: str) -> bool:
+    """Whether a host name or address is this machine (plain http and a listening sandbox are
+    allowed only there)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 

@@ -13,10 +13,12 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from competency_ci.cass.ids import guid, md5_key, short_id
 from competency_ci.cass.signing import signature_sheet
-from competency_ci.http import Budget, RemoteError, RetryPolicy, new_session, send
+from competency_ci.config import ConfigError
+from competency_ci.http import Budget, RemoteError, RetryPolicy, is_loopback, new_session, send
 
 if TYPE_CHECKING:
     import requests
@@ -34,6 +36,19 @@ AUTH_CAUSES = {
     451: "the signature did not verify (wrong key, or the server refuses the hash algorithm)",
     496: "the server could not read the signature sheet (missing or malformed)",
 }
+
+
+def check_server_url(url: str, allow_insecure_http: bool) -> str:
+    """A usable API base URL (ending in ``/``); plain http only to loopback unless allowed."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"--server: expected an http(s) URL or 'sandbox', got {url!r}")
+    if parts.scheme == "http" and not is_loopback(parts.hostname) and not allow_insecure_http:
+        raise ConfigError(
+            f"--server: refusing plain http:// to {parts.hostname}: the signature sheets would travel "
+            "unencrypted; use https:// or pass --allow-insecure-http"
+        )
+    return url if url.endswith("/") else url + "/"
 
 
 class CassError(Exception):

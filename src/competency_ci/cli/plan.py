@@ -7,12 +7,9 @@ The options and the set-up (validate first, pick the server, load the key) are s
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import sys
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from competency_ci.config import Config, ConfigError, load_config
 
@@ -24,7 +21,6 @@ if TYPE_CHECKING:
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_REMOTE = 0, 1, 2, 3
 SANDBOX = "sandbox"
-SANDBOX_KEY = Path(".competency-ci") / "sandbox-key.pem"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -80,28 +76,6 @@ class SetupFailed(Exception):
         self.code = code
 
 
-def is_loopback(host: str) -> bool:
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
-def check_server_url(url: str, allow_insecure_http: bool) -> str:
-    """A usable API base URL (ending in ``/``); plain http only to loopback unless allowed."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(f"--server: expected an http(s) URL or 'sandbox', got {url!r}")
-    if parts.scheme == "http" and not is_loopback(parts.hostname) and not allow_insecure_http:
-        raise ConfigError(
-            f"--server: refusing plain http:// to {parts.hostname}: the signature sheets would travel "
-            "unencrypted; use https:// or pass --allow-insecure-http"
-        )
-    return url if url.endswith("/") else url + "/"
-
-
 def load_frameworks_checked(paths: list[str], config: Config, out_format: str) -> list[Framework]:
     """Validate every selected file first; any error stops everything before a single request."""
     from competency_ci import report
@@ -130,29 +104,11 @@ def load_frameworks_checked(paths: list[str], config: Config, out_format: str) -
     return frameworks
 
 
-def sandbox_key(root: Path) -> tuple[RSAPrivateKey, bool]:
-    """The sandbox's own key under ``.competency-ci/``, generated on first use."""
-    from competency_ci.cass.signing import load_private_key
-
-    path = root / SANDBOX_KEY
-    if path.is_file():
-        return load_private_key(path.read_text("utf-8"), source=f"sandbox key {SANDBOX_KEY}"), False
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.touch(mode=0o600)
-    path.write_bytes(pem)
-    return key, True
-
-
 def prepare(args: argparse.Namespace) -> Setup:
     """Configuration, validated frameworks, server and key; raises SetupFailed or ConfigError."""
+    from competency_ci.cass.client import check_server_url
     from competency_ci.cass.signing import KeyLoadError, load_configured_key
+    from competency_ci.sandbox.key import SANDBOX_KEY, sandbox_key
 
     config = load_config(args.config)
     if args.timeout <= 0:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import socket
 import sys
 from pathlib import Path
@@ -46,21 +45,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     serve.add_argument("--quiet", action="store_true", help="do not print one line per request")
 
 
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def run(args: argparse.Namespace) -> int:
+    from competency_ci.http import is_loopback
     from competency_ci.sandbox.app import DEFAULT_POST_MAX_SIZE
     from competency_ci.sandbox.kbac import normalize_key
     from competency_ci.sandbox.server import EMBEDDED_DB, SandboxServer
 
-    if not _is_loopback(args.host) and not args.allow_remote:
+    if not is_loopback(args.host) and not args.allow_remote:
         print(
             f"competency-ci sandbox: refusing to listen on {args.host}: the sandbox is for local use; "
             "add --allow-remote to expose it",
