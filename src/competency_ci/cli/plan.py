@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
     from competency_ci.model import Framework
     from competency_ci.plan import Plan
+    from competency_ci.publish import PublishResult
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_REMOTE = 0, 1, 2, 3
 SANDBOX = "sandbox"
@@ -150,13 +151,10 @@ def render_plan(plan: Plan, server: str, out_format: str) -> str:
     return render_text(plan, server)
 
 
-def run(args: argparse.Namespace) -> int:
+def execute(args: argparse.Namespace, *, dry_run: bool, show_plan: bool) -> tuple[PublishResult, Setup] | int:
+    """Set up (validate first, server, key), then plan or publish; an int is a failed set-up's exit code."""
     from competency_ci.publish import publish_frameworks
 
-    if args.target == "registry":
-        from competency_ci.cli.registry_target import run_plan
-
-        return run_plan(args)
     try:
         setup = prepare(args)
     except SetupFailed as exc:
@@ -167,12 +165,26 @@ def run(args: argparse.Namespace) -> int:
             setup.config,
             setup.server,
             setup.key,
-            dry_run=True,
+            dry_run=dry_run,
             timeout=args.timeout,
-            on_plan=lambda plan, server: sys.stdout.write(render_plan(plan, server, args.format)),
+            on_plan=(lambda plan, server: sys.stdout.write(render_plan(plan, server, args.format)))
+            if show_plan
+            else None,
         )
     finally:
         setup.close()
+    return result, setup
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.target == "registry":
+        from competency_ci.cli.registry_target import run_plan
+
+        return run_plan(args)
+    outcome = execute(args, dry_run=True, show_plan=True)
+    if isinstance(outcome, int):
+        return outcome
+    result, _ = outcome
     if result.error:
         print(f"error: {result.error}", file=sys.stderr)
         print("Nothing was written.", file=sys.stderr)

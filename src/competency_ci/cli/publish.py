@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from competency_ci.cli.plan import EXIT_REMOTE, SetupFailed, add_common_arguments, prepare, render_plan
+from competency_ci.cli.plan import EXIT_REMOTE, add_common_arguments, execute
 from competency_ci.cli.registry_target import add_approval_argument
 
 if TYPE_CHECKING:
@@ -31,30 +31,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from competency_ci.publish import account, publish_frameworks
+    from competency_ci.publish import account
 
     if args.target == "registry":
         from competency_ci.cli.registry_target import run_publish
 
         return run_publish(args)
-    try:
-        setup = prepare(args)
-    except SetupFailed as exc:
-        return exc.code
-    try:
-        result = publish_frameworks(
-            setup.frameworks,
-            setup.config,
-            setup.server,
-            setup.key,
-            dry_run=args.dry_run,
-            timeout=args.timeout,
-            on_plan=None
-            if args.format == "json"
-            else lambda p, s: sys.stdout.write(render_plan(p, s, args.format)),
-        )
-    finally:
-        setup.close()
+    outcome = execute(args, dry_run=args.dry_run, show_plan=args.format != "json")
+    if isinstance(outcome, int):
+        return outcome
+    result, setup = outcome
     if args.result_file:
         write_result_file(Path(args.result_file), result)
     if args.format == "json":

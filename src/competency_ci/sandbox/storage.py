@@ -40,16 +40,9 @@ class Stored:
 
 
 @dataclass
-class Write:
+class Write(Stored):
     """One object to store under ``key`` at ``version``, reachable through ``aliases`` too."""
 
-    key: str
-    id: str
-    type: str | None
-    version: int
-    body: str
-    owners: list[str]
-    readers: bool
     aliases: list[str] = field(default_factory=list)
 
 
