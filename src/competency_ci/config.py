@@ -204,12 +204,16 @@ def load_config(explicit: str | None = None, start: Path | None = None) -> Confi
         path = root / CONFIG_NAME
         if not path.is_file():
             return Config(root=root)
+    try:
+        text = path.read_text("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from None
+    if not text.strip():  # an empty file marks the root; no need to load a YAML parser for it
+        return parse_config({}, root, path)
     import yaml
 
     try:
-        data = yaml.safe_load(path.read_text("utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read: {exc}") from None
+        data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark is not None else ""

@@ -11,11 +11,12 @@ import csv
 import io
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 
+from competency_ci.checks import bulk
 from competency_ci.checks.cells import check_description, check_rows, is_temporary_id
 from competency_ci.checks.header import check_header
 from competency_ci.checks.structure import CtidIndex, check_structure
@@ -46,6 +47,16 @@ class ValidationResult:
     # path -> why it could not be read
     unusable: dict[str, str] = field(default_factory=dict)
     tables: dict[str, Table] = field(default_factory=dict, repr=False)
+    # files settled clean in bulk: their bytes, parsed into a Table only when asked for
+    settled: dict[str, bytes] = field(default_factory=dict, repr=False)
+
+    def table(self, path: str) -> Table:
+        """The parsed table of a file that was read (clean files are parsed on first use)."""
+        if path not in self.tables:
+            table, _ = read_table(path, self.settled.pop(path))
+            assert table is not None, "a settled file parses"
+            self.tables[path] = table
+        return self.tables[path]
 
     def char_column(self, problem: Problem) -> int | None:
         """1-based character column of a problem's cell in its file (None for file-level problems)."""
@@ -237,14 +248,15 @@ def in_repository(config: Config) -> bool:
     return config.path is not None or (config.root / ".git").exists()
 
 
-def build_index(config: Config, tables: list[Table]) -> CtidIndex:
-    """CTIDs of the tables being validated plus every other framework file of the repository."""
+def build_index(config: Config, tables: list[Table], settled: Sequence[bulk.Settled] = ()) -> CtidIndex:
+    """CTIDs of the files being validated plus every other framework file of the repository."""
     index = CtidIndex()
-    read = set()
-    for table in tables:
-        read.add(Path(table.path).resolve())
-        if len(tables) > 1:  # a file's own CTIDs matter only to the other files
+    read = {Path(t.path).resolve() for t in tables} | {Path(s.path).resolve() for s in settled}
+    if len(read) > 1:  # a file's own CTIDs matter only to the other files
+        for table in tables:
             _index_rows(index, table.path, table.header, ((r.line, r.cells) for r in table.records))
+        for clean in settled:
+            clean.add_to(index)
     if not in_repository(config):
         return index
     for file in expand_paths([str(config.root)], config):
@@ -264,13 +276,16 @@ def build_index(config: Config, tables: list[Table]) -> CtidIndex:
 def validate_paths(
     paths: list[str], config: Config, schema: TemplateSchema | None = None
 ) -> ValidationResult:
+    """Validate the files; a file the bulk acceptor settles as clean skips the precise checks
+    (unless another file of the repository shares one of its CTIDs)."""
     schema = schema or load_schema()
     result = ValidationResult()
     tables: list[Table] = []
+    settled: list[bulk.Settled] = []
     for file in expand_paths(paths, config):
         shown = display_path(file) if file.exists() else str(file)
         try:
-            table, problems = read_table(shown, file.read_bytes())
+            data = file.read_bytes()
         except FileNotFoundError:
             result.unusable[shown] = "no such file or directory"
             continue
@@ -278,11 +293,21 @@ def validate_paths(
             result.unusable[shown] = exc.strerror or str(exc)
             continue
         result.files.append(shown)
+        clean = bulk.settle(shown, data, schema)
+        if clean is not None:
+            settled.append(clean)
+            continue
+        table, problems = read_table(shown, data)
         result.problems += apply_levels(problems, config)
         if table is not None:
             tables.append(table)
             result.tables[shown] = table
-    index = build_index(config, tables) if tables else None
-    for table in tables:
+    index = build_index(config, tables, settled) if tables or settled else None
+    for clean in settled:
+        result.settled[clean.path] = clean.data
+        if index is not None and clean.clashes(index):  # the precise checks say where
+            tables.append(result.table(clean.path))
+    order = {path: i for i, path in enumerate(result.files)}
+    for table in sorted(tables, key=lambda t: order[t.path]):
         result.problems += check_table(table, schema, config, index=index)
     return result

@@ -24,6 +24,8 @@ from competency_ci.table import Record, Table
 # The @type CASS accepts only in its separate collection import (csv-template.md §2.2).
 COLLECTION_TYPE = "ceterms:Collection"
 CTID_PREFIX = "ce-"
+# A framework's name and description (CE asks for a description that says more than the name).
+NAME, DESCRIPTION = "ceasn:name", "ceasn:description"
 
 
 def is_temporary_id(value: str) -> bool:
@@ -134,11 +136,11 @@ def diagnose(column: Column, piece: str) -> tuple[str, str]:
 
 # The UUID version nibble (4) and RFC 4122 variant nibble (8, 9, a, b) of a CTID-shaped value
 # (``ce-xxxxxxxx-xxxx-4xxx-[89ab]xxx-...``); the shape itself is the schema's CTID pattern.
-_V4_NIBBLES = re.compile(r".{17}4.{4}[89abAB]")
+V4_NIBBLES = re.compile(r".{17}4.{4}[89abAB]")
 
 
 def is_ctid_v4(ctid: str) -> bool:
-    return _V4_NIBBLES.match(ctid) is not None
+    return V4_NIBBLES.match(ctid) is not None
 
 
 def _transpose(records: list[Record], width: int) -> list[tuple[str, ...]]:
@@ -366,7 +368,7 @@ class RowChecker:
             map(
                 and_,
                 map(bool, map(self.is_ctid, ids)),
-                map(and_, map(eq, ids, map(str.lower, ids)), map(bool, map(_V4_NIBBLES.match, ids))),
+                map(and_, map(eq, ids, map(str.lower, ids)), map(bool, map(V4_NIBBLES.match, ids))),
             )
         )
         if ctids is not None:
@@ -423,7 +425,7 @@ def check_rows(
 
 def check_description(table: Table, rows: list[RowInfo], header: Header) -> list[Problem]:
     """A framework description that only repeats its name (CE asks for a real description)."""
-    name_i, desc_i = header.position("ceasn:name"), header.position("ceasn:description")
+    name_i, desc_i = header.position(NAME), header.position(DESCRIPTION)
     if name_i is None or desc_i is None:
         return []
     found = []

@@ -91,7 +91,7 @@ def load_frameworks_checked(paths: list[str], config: Config, out_format: str) -
         schema = load_schema()
         try:  # the tables the validator passed; built once, never read twice
             for path in result.files:
-                frameworks.extend(assemble(result.tables[path], schema))
+                frameworks.extend(assemble(result.table(path), schema))
         except InvalidFrameworks as exc:
             result.problems.extend(exc.problems)
             code = EXIT_PROBLEMS

@@ -1,0 +1,425 @@
+"""Settling a clean framework file in bulk, before a single cell is parsed.
+
+The precise checks (``cells``, ``structure``) turn every cell into a string of its own: about a
+second per 100,000 competencies. Most files a hook sees have no problem at all. For those, one
+regular expression per header, compiled from the schema, decides the cell and row-type rules in C
+and captures only what other rules need (ids, constrained values, references); the structure rules
+then run on those few columns. A large file is read in two halves at once when a second core is
+free.
+
+The answer is "clean" or "don't know", never a problem: on "don't know" the file goes through the
+precise checks, the only code that reports. So the acceptor may be stricter than the rules (it
+wants lower-case v4 CTIDs as ``@id``, an empty ``ceterms:ctid``, quotes only where a comma or quote
+needs them, no spaces around ``|``) but never more lenient; a property test holds it to that.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import pickle
+import re
+from array import array
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from itertools import chain, compress
+from operator import eq, itemgetter, lt
+
+from competency_ci.checks.cells import DESCRIPTION, NAME, V4_NIBBLES
+from competency_ci.checks.header import check_header
+from competency_ci.checks.structure import CtidIndex
+from competency_ci.schema import COMPETENCY, FRAMEWORK, Column, TemplateSchema
+from competency_ci.table import Table, decode
+
+# One value as the acceptor allows it: no spaces around it, no formula, no `|`, no quote, comma
+# or line break. A multi-valued cell is such values joined by a bare `|`.
+_PIECE = r'[^\s=,"|][^,"\r\n|]*(?<!\s)'
+# A quoted value, only when its comma or quote needs the quotes (so each value has one spelling
+# and equal values are equal text), and without `|`: the same rules inside the quotes.
+_QUOTED = r'"(?=[^\s="|])(?=[^"\r\n]*(?:,|""))(?:[^"\r\n|]|"")*(?<!\s)"'
+# Files at least this large are read in two halves in parallel (about 10,000 competencies).
+PARALLEL_BYTES = 2_000_000
+
+
+def _value(column: Column) -> str:
+    value = rf"{_PIECE}(?:\|{_PIECE})*" if column.multiple else _PIECE
+    return rf"(?:{value}|{_QUOTED})"
+
+
+def _needs(column: Column, kind: str) -> bool:
+    """Whether a row of this type must fill the column (a CTID ``@id`` stands in for ceterms:ctid)."""
+    return kind in column.required_for and column.kind != "ctid"
+
+
+@dataclass(frozen=True)
+class Captured:
+    """A constrained column whose values go to Python: its group in each branch that has it."""
+
+    column: Column
+    groups: tuple[tuple[int, int], ...]  # (branch, group)
+    valid: Callable[[str], object]
+
+
+@dataclass(frozen=True)
+class RowPattern:
+    """The regular expression for one header: a branch per row type, each settling the cell rules
+    and requirements of that type. Group 0 is `@id`, group 1 the rest of the row: every cell but
+    `@id` and the (empty) ceterms:ctid, so a row's duplicate key."""
+
+    regex: re.Pattern[str]
+    kinds: tuple[str, ...]  # the row type of each branch; the first needs no marker
+    markers: tuple[int, ...]  # for the other branches: a group filled only when it matched
+    captured: tuple[Captured, ...]
+    texts: tuple[int, int] | None  # the framework branch's name and description
+
+
+_PATTERNS: dict[tuple[int, tuple[str, ...]], RowPattern | None] = {}
+
+
+def row_pattern(header: tuple[str, ...], schema: TemplateSchema) -> RowPattern | None:
+    """The acceptor for a header (compiled once per header and schema)."""
+    key = (id(schema), header)
+    if key not in _PATTERNS:
+        _PATTERNS[key] = _compile(header, schema)
+    return _PATTERNS[key]
+
+
+def _compile(header: tuple[str, ...], schema: TemplateSchema) -> RowPattern | None:
+    """None when the header has a column the schema does not know, does not start with `@id`
+    (as CE's template does), or no row could be settled."""
+    columns = [schema.get(name) for name in header]
+    if None in columns:
+        return None
+    at = {c.kind: i for i, c in enumerate(columns) if c is not None}
+    type_at = at.get("type")
+    if at.get("id") != 0 or type_at is None:
+        return None
+    count = 2  # id, rest
+    branches: list[str] = []
+    kinds: list[str] = []
+    markers: list[str] = []
+    named: list[dict[int, str]] = []  # per branch: column position -> group name
+
+    def group(body: str) -> tuple[str, str]:
+        nonlocal count
+        count += 1
+        return f"(?P<g{count}>{body})", f"g{count}"
+
+    # Competencies first: nearly every row is one, and a branch that fails costs a second look.
+    for type_value, kind in sorted(schema.row_types.items(), key=lambda item: item[1] != COMPETENCY):
+        if any(_needs(c, kind) for c in schema.columns.values() if c.name not in header):
+            continue  # rows of this type miss a required column: the precise checks' business
+        named.append({})
+        cells: list[str] = []
+        for i, column in enumerate(columns[1:], start=1):
+            assert column is not None
+            if i == type_at:
+                cell = re.escape(type_value)
+                if branches:
+                    cell, marker = group(cell)
+                    markers.append(marker)
+            elif kind not in column.rows or column.kind == "ctid":
+                cell = ""  # no value: it would not apply (or would only repeat @id)
+            else:
+                cell = _value(column)
+                if column.pattern is not None or column.enum is not None:
+                    cell, named[-1][i] = group(cell)
+                if not _needs(column, kind):
+                    cell = f"(?:{cell})??"  # lazy: most optional cells are empty
+            cells.append(cell)
+        branches.append(",".join(cells))
+        kinds.append(kind)
+    if not branches:
+        return None
+    rest = ",(?P<rest>" + "|".join(branches) + ")" if len(columns) > 1 else "(?P<rest>)"
+    regex = re.compile(rf"^(?P<id>{_PIECE}){rest}\r?$", re.MULTILINE)
+
+    def number(name: str) -> int:
+        return regex.groupindex[name] - 1
+
+    captured = []
+    for i, column in enumerate(columns):
+        groups = tuple((b, number(g[i])) for b, g in enumerate(named) if i in g)
+        if groups and column is not None:
+            captured.append(Captured(column, groups, _validator(column)))
+    framework = next((g for g, k in zip(named, kinds, strict=True) if k == FRAMEWORK), {})
+    texts = [framework.get(header.index(n)) if n in header else None for n in (NAME, DESCRIPTION)]
+    return RowPattern(
+        regex=regex,
+        kinds=tuple(kinds),
+        markers=tuple(map(number, markers)),
+        captured=tuple(captured),
+        texts=(number(texts[0]), number(texts[1])) if texts[0] and texts[1] else None,
+    )
+
+
+def _validator(column: Column) -> Callable[[str], object]:
+    """``Column.is_valid`` as one C call per value."""
+    if column.enum is not None:
+        return frozenset(column.enum).__contains__
+    assert column.pattern is not None
+    return column.pattern.fullmatch
+
+
+# --- reading -------------------------------------------------------------------------------------
+
+
+@dataclass
+class Part:
+    """What the global rules need from a run of rows that passed every rule of its own."""
+
+    ids: list[str]
+    keys: list[int]  # hash of each row's duplicate key
+    minority: dict[str, list[int]]  # row type -> rows, for the types of the later branches
+    references: list[tuple[Column, list[int], list[str]]]  # column, rows, values
+    distinct: set[int] | None = field(default=None, repr=False)  # the keys as a set (not sent)
+
+    def pack(self) -> bytes:
+        """For the trip between processes: lists as joined text and machine integers (no value
+        holds a line break), which is several times quicker than pickling the lists."""
+        return pickle.dumps(
+            (
+                "\n".join(self.ids),
+                array("q", self.keys).tobytes(),
+                self.minority,
+                [(c.name, array("q", r).tobytes(), "\n".join(v)) for c, r, v in self.references],
+            )
+        )
+
+    @classmethod
+    def unpack(cls, data: bytes, schema: TemplateSchema) -> Part:
+        ids, keys, minority, references = pickle.loads(data)
+
+        def numbers(raw: bytes) -> list[int]:
+            return array("q", raw).tolist()
+
+        def texts(joined: str) -> list[str]:
+            return joined.split("\n") if joined else []
+
+        return cls(
+            texts(ids),
+            numbers(keys),
+            minority,
+            [(schema.columns[name], numbers(rows), texts(values)) for name, rows, values in references],
+        )
+
+
+def _read_part(
+    body: str, start: int, end: int, first_row: int, pattern: RowPattern, settled_id: re.Pattern[str]
+) -> Part | None:
+    """The rows of ``body[start:end]`` (whole lines), numbered from ``first_row``."""
+    found = pattern.regex.findall(body, start, end)
+    lines = body.count("\n", start, end) + (end > start and body[end - 1] != "\n")
+    if not found or len(found) != lines:
+        return None  # some line is not a clean row
+    n = len(found)
+    ids = list(map(itemgetter(0), found))
+    if not (all(map(str.islower, ids)) and all(map(settled_id.fullmatch, ids))):
+        return None  # (a CTID has letters, so islower means no upper-case letter)
+    keys = list(map(hash, map(itemgetter(1), found)))
+    distinct = set(keys)
+    if len(distinct) != n:
+        return None  # two rows alike but for their ids (or a rare hash collision)
+    rows = range(first_row, first_row + n)
+    # rows of the later branches (few: frameworks), by position in this part
+    local = [list(compress(range(n), map(itemgetter(m), found))) for m in pattern.markers]
+    minority = {kind: [first_row + p for p in at] for kind, at in zip(pattern.kinds[1:], local, strict=True)}
+    references = []
+    for captured in pattern.captured:
+        reference = captured.column.references is not None
+        present: list[int] = []
+        filled: list[str] = []
+        for branch, group in captured.groups:
+            if branch == 0:
+                values = list(map(itemgetter(group), found))
+                if reference:
+                    present += compress(rows, values)
+                filled += compress(values, values)
+            else:
+                for p in local[branch - 1]:
+                    if found[p][group]:
+                        present.append(first_row + p)
+                        filled.append(found[p][group])
+        # references repeat (a parent has many children): each distinct one is checked once
+        if not all(map(captured.valid, set(filled) if reference else filled)):
+            return None
+        if reference:
+            references.append((captured.column, present, filled))
+    if pattern.texts is not None:
+        name, description = pattern.texts
+        if any(row[name] and row[name] == row[description] for row in found):
+            return None
+    return Part(ids, keys, minority, references, distinct)
+
+
+def _read_parts(
+    body: str, pattern: RowPattern, settled_id: re.Pattern[str], schema: TemplateSchema
+) -> list[Part] | None:
+    """The body's rows, read in two halves at once by a forked process when the file is large."""
+    size = len(body)
+    if size < PARALLEL_BYTES or not hasattr(os, "fork") or len(os.sched_getaffinity(0)) < 2:
+        part = _read_part(body, 0, size, 0, pattern, settled_id)
+        return None if part is None else [part]
+    cut = body.find("\n", size // 2) + 1
+    if cut == 0:
+        cut = size
+    second_row = body.count("\n", 0, cut)
+    readable, writable = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child reads the second half and sends back what it found
+        try:
+            os.close(readable)
+            with os.fdopen(writable, "wb") as out:
+                part = _read_part(body, cut, size, second_row, pattern, settled_id)
+                out.write(b"" if part is None else part.pack())
+        finally:
+            os._exit(0)
+    os.close(writable)
+    first = _read_part(body, 0, cut, 0, pattern, settled_id)
+    try:
+        with os.fdopen(readable, "rb") as incoming:
+            data = incoming.read()
+        second = Part.unpack(data, schema) if data else None
+    except (EOFError, pickle.UnpicklingError, ValueError, KeyError):
+        second = None
+    finally:
+        os.waitpid(pid, 0)
+    if first is None or second is None:
+        return None
+    return [first, second]
+
+
+# --- the rules across rows -----------------------------------------------------------------------
+
+
+def _settled(parts: list[Part], pattern: RowPattern) -> list[str] | None:
+    """The rows' CTIDs when ids, references and the hierarchy are clean, else None."""
+    ids = list(chain.from_iterable(p.ids for p in parts))
+    n = len(ids)
+    by_id = dict(zip(ids, range(n), strict=True))
+    if len(by_id) != n or not _distinct_keys(parts):
+        return None
+    minority = {k: set(chain.from_iterable(p.minority[k] for p in parts)) for k in pattern.kinds[1:]}
+    others = set().union(*minority.values())
+    columns: dict[str, tuple[Column, list[int], list[str]]] = {}
+    for part in parts:
+        for column, rows, values in part.references:
+            _, all_rows, all_values = columns.setdefault(column.name, (column, [], []))
+            all_rows += rows
+            all_values += values
+    parents: tuple[list[int], list[int]] = ([], [])
+    links: list[tuple[list[int], list[int]]] = []  # per one-valued framework reference column
+    for column, rows, values in columns.values():
+        pieces: Iterable[str] = values
+        if column.multiple:
+            pieces = [p for value in values for p in value.split("|")]
+        found = list(map(by_id.get, pieces))
+        if None in found:
+            return None
+        targets: list[int] = found  # type: ignore[assignment]
+        if column.references == pattern.kinds[0]:
+            if not others.isdisjoint(targets):
+                return None
+        elif not minority.get(column.references or "", set()).issuperset(targets):
+            return None
+        if column.multiple:
+            continue
+        if not all(map(lt, targets, rows)):
+            return None  # a parent or framework below its row
+        if column.references == COMPETENCY:
+            parents = (rows, targets)
+        else:
+            links.append((rows, targets))
+    competencies = n - len(others) if pattern.kinds[0] == COMPETENCY else len(minority.get(COMPETENCY, ()))
+    return ids if _hierarchy_clean(n, competencies, parents, links) else None
+
+
+def _distinct_keys(parts: list[Part]) -> bool:
+    """No two rows alike but for their ids, across parts (each part checked its own)."""
+    seen = parts[0].distinct if parts[0].distinct is not None else set(parts[0].keys)
+    for part in parts[1:]:
+        if not seen.isdisjoint(part.keys):
+            return False
+        seen = seen | set(part.keys) if part is not parts[-1] else seen
+    return True
+
+
+def _hierarchy_clean(
+    n: int, competencies: int, parents: tuple[list[int], list[int]], links: list[tuple[list[int], list[int]]]
+) -> bool:
+    """Every competency reaches a framework (the first link of its topmost ancestor) and agrees
+    with its own links, and every framework has competencies. Parents are above their children,
+    so one pass down the rows settles it, and there can be no loop."""
+    reached: list[int | None] = [None] * n  # the framework each competency hangs from
+    for rows, targets in reversed(links):  # the first link wins
+        for row, target in zip(rows, targets, strict=True):
+            reached[row] = target
+    for row, parent in zip(*parents, strict=True):
+        reached[row] = reached[parent]
+    if reached.count(None) != n - competencies:
+        return False  # a competency that reaches no framework
+    if not all(all(map(eq, map(reached.__getitem__, rows), targets)) for rows, targets in links):
+        return False
+    return len(set(reached)) - 1 == n - competencies  # every framework used (and None)
+
+
+# --- the file ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Settled:
+    """A file found clean on its own: its CTIDs (by row) are all the cross-file check still
+    needs, and its bytes are kept for whoever wants the table."""
+
+    path: str
+    data: bytes = field(repr=False)
+    ctids: list[str] = field(repr=False)
+    first_line: int = 2
+
+    def clashes(self, index: CtidIndex) -> bool:
+        """Whether another framework file of the repository has one of these CTIDs."""
+        entries = index.entries
+        if not entries:
+            return False
+        shared = entries.keys() & set(self.ctids)
+        return any(p != self.path for c in shared for p, _ in entries[c])
+
+    def add_to(self, index: CtidIndex) -> None:
+        for line, ctid in enumerate(self.ctids, start=self.first_line):
+            index.add(ctid, self.path, line)
+
+
+def _settled_id(schema: TemplateSchema) -> re.Pattern[str]:
+    """A CTID by the schema's pattern with version-4 nibbles (in lower case, it is an ``@id`` with
+    nothing to report)."""
+    ctid = next(c for c in schema.columns.values() if c.kind == "ctid")
+    assert ctid.pattern is not None
+    return re.compile(rf"(?={V4_NIBBLES.pattern})(?:{ctid.pattern.pattern})")
+
+
+def settle(path: str, data: bytes, schema: TemplateSchema) -> Settled | None:
+    """The file settled as clean, or None when the precise checks must decide."""
+    text, _, problems = decode(path, data)
+    if text is None or problems:
+        return None
+    first, newline, body = text.partition("\n")
+    first = first.removesuffix("\r")
+    if not newline or not body or '"' in first:
+        return None
+    header = first.split(",")
+    if check_header(Table(path, header, []), schema)[1]:
+        return None
+    pattern = row_pattern(tuple(header), schema)
+    if pattern is None:
+        return None
+    # The rows make a million short-lived objects and no cycles: the cyclic collector would only
+    # walk them again and again.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        parts = _read_parts(body, pattern, _settled_id(schema), schema)
+        ids = None if parts is None else _settled(parts, pattern)
+    finally:
+        if collecting:
+            gc.enable()
+    return None if ids is None else Settled(path, data, ids)

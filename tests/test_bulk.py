@@ -1,0 +1,363 @@
+"""The bulk acceptor (`checks/bulk.py`): it settles clean files without parsing their cells, and it
+is never more lenient than the precise checks.
+
+Soundness is the property that matters: whenever ``settle`` calls a file clean, the precise
+checks find nothing at all in it. It is tested on a seeded corpus of mutated frameworks (both
+reading paths: in one process, and in two halves with a forked process), and on hypothesis's
+random CSV-shaped text in ``test_robustness``. The corpus must also contain many files that the
+acceptor does settle, or the property would hold vacuously.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import random
+import re
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+
+from competency_ci.checks import bulk
+from competency_ci.config import Config
+from competency_ci.problems import Problem
+from competency_ci.schema import load_schema
+from competency_ci.table import read_table
+from competency_ci.validate import check_table, validate_paths
+from conftest import EXAMPLES
+from validate_support import C1, C2, C3, FW, GOOD, ORG, add_column, check
+
+SCHEMA = load_schema()
+
+
+def precise(data: bytes) -> list[Problem]:
+    table, problems = read_table("f.csv", data)
+    if table is not None:
+        problems += check_table(table, SCHEMA, Config(root=Path(".")))
+    return problems
+
+
+def settled(data: bytes) -> list[str] | None:
+    result = bulk.settle("f.csv", data, SCHEMA)
+    return None if result is None else result.ctids
+
+
+def write(rows: list[list[str]], newline: str = "\n") -> str:
+    out = io.StringIO()
+    csv.writer(out, lineterminator=newline).writerows(rows)
+    return out.getvalue()
+
+
+def ctid(rng: random.Random) -> str:
+    return "ce-" + str(uuid.UUID(int=rng.getrandbits(128), version=4))
+
+
+HEADER = [
+    "@id",
+    "@type",
+    "ceterms:ctid",
+    "ceasn:name",
+    "ceasn:description",
+    "ceasn:inLanguage",
+    "ceasn:publisher",
+    "ceasn:publisherName",
+    "ceasn:dateCreated",
+    "ceasn:educationLevelType",
+    "ceasn:conceptKeyword",
+    "ceasn:competencyText",
+    "ceasn:codedNotation",
+    "ceasn:isTopChildOf",
+    "ceasn:isChildOf",
+    "ceasn:isPartOf",
+    "ceasn:hasChild",
+]
+
+
+def framework(rng: random.Random, competencies: int, frameworks: int = 1) -> list[list[str]]:
+    """Frameworks each followed by a 3-level tree of competencies, every column kind in use."""
+    rows = [HEADER]
+    width = len(HEADER)
+    col = HEADER.index
+    for f in range(frameworks):
+        fw = ctid(rng)
+        row = [""] * width
+        row[col("@id")], row[col("@type")] = fw, "ceasn:CompetencyFramework"
+        row[col("ceasn:name")] = f"Framework {f}"
+        row[col("ceasn:description")] = f"What framework {f} covers, in words, with a comma."
+        row[col("ceasn:inLanguage")], row[col("ceasn:publisher")] = "en-US|es", ctid(rng)
+        row[col("ceasn:publisherName")], row[col("ceasn:dateCreated")] = 'The "Best" College', "2025-01-15"
+        rows.append(row)
+        parents: list[list[str]] = []
+        for i in range(competencies):
+            row = [""] * width
+            me = ctid(rng)
+            row[col("@id")], row[col("@type")] = me, "ceasn:Competency"
+            row[col("ceasn:competencyText")] = f"Do thing {f}.{i}, carefully"
+            row[col("ceasn:codedNotation")] = f"{f}.{i}"
+            row[col("ceasn:educationLevelType")] = rng.choice(["", "BeginnerLevel|AdvancedLevel"])
+            row[col("ceasn:conceptKeyword")] = rng.choice(["", "safety", "a|b"])
+            row[col("ceasn:isPartOf")] = rng.choice(["", fw])
+            if not parents or rng.random() < 0.2:
+                row[col("ceasn:isTopChildOf")] = fw
+                parents = [row]
+            else:
+                parent = rng.choice(parents[-3:])
+                row[col("ceasn:isChildOf")] = parent[0]
+                kids = parent[col("ceasn:hasChild")]
+                parent[col("ceasn:hasChild")] = f"{kids}|{me}" if kids else me
+                parents.append(row)
+            rows.append(row)
+    return rows
+
+
+# --- what it settles -----------------------------------------------------------------------------
+
+
+def test_whitespace_in_the_regex_is_what_str_strip_removes() -> None:
+    """The acceptor's `\\s` must be exactly the characters the precise checks trim."""
+    space = re.compile(r"\s")
+    mismatched = [c for c in map(chr, range(sys.maxunicode + 1)) if bool(space.match(c)) != c.isspace()]
+    assert mismatched == []
+
+
+@pytest.mark.parametrize(
+    "name,data",
+    [
+        ("validator fixture", GOOD.encode()),
+        ("example", (EXAMPLES / "minimal.csv").read_bytes()),
+        ("bom and crlf", b"\xef\xbb\xbf" + GOOD.replace("\n", "\r\n").encode()),
+        ("no final newline", GOOD.rstrip("\n").encode()),
+        ("every kind of column", write(framework(random.Random(3), 40, frameworks=2)).encode()),
+    ],
+)
+def test_clean_files_are_settled_with_their_ctids(name: str, data: bytes) -> None:
+    assert precise(data) == []
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+    assert settled(data) == [row[0] for row in rows[1:]], name
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        # forms the precise checks accept but the acceptor leaves to them
+        GOOD.replace(FW, FW[:3] + FW[3:].upper()).encode(),  # notices: upper-case CTID
+        GOOD.replace("Wash hands", '"Wash hands"').encode(),  # quotes nothing needs
+        add_column(GOOD, "ceterms:ctid", {2: FW, 3: C1, 4: C2, 5: C3}).encode(),  # ctid filled
+        write([[r[1], r[0], *r[2:]] for r in csv.reader(io.StringIO(GOOD))]).encode(),  # @id not first
+        (EXAMPLES / "hierarchy.csv").read_bytes(),  # multi-line cells and a filled ceterms:ctid
+    ],
+)
+def test_what_it_does_not_settle_goes_to_the_precise_checks(data: bytes) -> None:
+    assert settled(data) is None
+    assert all(p.level.value == "notice" for p in precise(data))  # no error in any of them
+
+
+# --- soundness -----------------------------------------------------------------------------------
+
+POOL = [
+    "",
+    " x",
+    "x ",
+    "x\u00a0",
+    "\u2003x",
+    "x\x1c",
+    "=1+1",
+    "a|b",
+    "a||b",
+    "|a",
+    "a | b",
+    "a,b",
+    'a"b',
+    "line\nbreak",
+    "car\rriage",
+    "en",
+    "en-US|fr",
+    "english",
+    "2025-02-30",
+    "2025-13-01",
+    "2025-01-15T10:00:00Z",
+    "https://example.org/x",
+    "http://",
+    "Draft",
+    "draft",
+    "BeginnerLevel",
+    "ceasn:Competency",
+    "ceasn:CompetencyFramework",
+    "ceasn:competency",
+    "sample row",
+    "temp-1",
+    "ce-00000000-0000-1000-8000-000000000000",
+    "CE-5F0C7A52-3B1D-4E8A-9C2F-1D7E6B4A8C01",
+    "ce-12345",
+    FW,
+    C1,
+    C2,
+    C3,
+    ORG,
+]
+
+
+class Mutator:
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+
+    def cells(self, rows: list[list[str]]) -> None:
+        rng = self.rng
+        r, c = rng.randrange(1, len(rows)), rng.randrange(len(rows[0]))
+        if c >= len(rows[r]):  # a ragged row stays as it is
+            return
+        roll = rng.random()
+        if roll < 0.15 and rows[0][c] in ("ceasn:competencyText", "ceasn:codedNotation", "ceasn:name"):
+            rows[r][c] = rng.choice(["Plain", "With, comma", 'With "quote"', "a-b"])
+        elif roll < 0.45:
+            rows[r][c] = rng.choice(POOL)
+        elif roll < 0.75:  # a value from elsewhere in the file: ids, texts, references
+            rows[r][c] = rng.choice([cell for row in rows[1:] for cell in row])
+        elif roll < 0.85:
+            rows[r][c] = rows[r][0]  # the row's own id (self-reference, ctid, text)
+        else:
+            rows[r][c] = ctid(rng)
+
+    def rows(self, rows: list[list[str]]) -> None:
+        rng = self.rng
+        roll = rng.random()
+        r = rng.randrange(1, len(rows))
+        if roll < 0.25:  # a new competency, often a sound one: many mutants stay clean
+            new = [ctid(rng), "ceasn:Competency", *[""] * (len(rows[0]) - 2)]
+            if "ceasn:competencyText" in rows[0]:
+                new[rows[0].index("ceasn:competencyText")] = rng.choice(["New, and quoted", "New", ""])
+            reference = rng.choice(["ceasn:isChildOf", "ceasn:isTopChildOf", "ceasn:isPartOf"])
+            if reference in rows[0] and rows[r]:
+                new[rows[0].index(reference)] = rows[r][0]
+            rows.insert(rng.randrange(r, len(rows) + 1), new)
+            return
+        if roll < 0.4:  # the same row again under a new id
+            rows.insert(rng.randrange(1, len(rows) + 1), [ctid(rng), *rows[r][1:]])
+        elif roll < 0.5 and len(rows) > 2:
+            del rows[r]
+        elif roll < 0.7:
+            s = rng.randrange(1, len(rows))
+            rows[r], rows[s] = rows[s], rows[r]
+        elif roll < 0.8:  # a framework without competencies, or a second framework
+            rows.append([ctid(rng), "ceasn:CompetencyFramework", *rows[1][2:]])
+        elif roll < 0.9:
+            rows[r] = rows[r][: rng.randrange(len(rows[r]))]  # ragged
+        else:
+            rows[0][rng.randrange(len(rows[0]))] = rng.choice([*SCHEMA.columns, "ceasn:Nmae", " @id", ""])
+
+    def text(self, text: str) -> bytes:
+        rng = self.rng
+        roll = rng.random()
+        if roll < 0.1:
+            text = text.replace("\n", "\r\n")
+        elif roll < 0.15:
+            text = text.replace("\n", "\n\n", 1)
+        elif roll < 0.2:
+            text = text.rstrip("\n")
+        elif roll < 0.3:  # quotes where none are needed, or a broken quote
+            lines = text.split("\n")
+            i = rng.randrange(1, max(2, len(lines) - 1))
+            lines[i] = lines[i].replace(",", rng.choice([',"', ',""', ',"x",']), 1)
+            text = "\n".join(lines)
+        data = text.encode()
+        return b"\xef\xbb\xbf" + data if rng.random() < 0.1 else data
+
+    def mutate(self, base: list[list[str]]) -> bytes:
+        rows = [list(row) for row in base]
+        for _ in range(self.rng.randint(1, 3)):
+            (self.cells if self.rng.random() < 0.7 else self.rows)(rows)
+        return self.text(write(rows))
+
+
+def corpus(seed: int, count: int) -> list[bytes]:
+    rng = random.Random(seed)
+    good = list(csv.reader(io.StringIO(GOOD)))
+    bases = [good, framework(rng, 12), framework(rng, 6, frameworks=2)]
+    mutator = Mutator(rng)
+    return [mutator.mutate(bases[i % len(bases)]) for i in range(count)]
+
+
+@pytest.mark.parametrize("parallel", [False, True], ids=["one process", "two halves"])
+def test_whatever_it_settles_has_no_problem_at_all(monkeypatch: pytest.MonkeyPatch, parallel: bool) -> None:
+    if parallel:
+        monkeypatch.setattr(bulk, "PARALLEL_BYTES", 0)
+    accepted = rejected_with_problems = 0
+    for data in corpus(seed=11 if parallel else 7, count=1500 if parallel else 6000):
+        problems = precise(data)
+        if settled(data) is not None:
+            accepted += 1
+            assert problems == [], data.decode("utf-8", "replace")
+        elif problems:
+            rejected_with_problems += 1
+    # not vacuous: a good share of the mutants is settled, and most of the rest has problems
+    assert accepted >= (100 if parallel else 400), accepted
+    assert rejected_with_problems >= (1000 if parallel else 4000), rejected_with_problems
+
+
+# --- the two halves ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def halves(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    monkeypatch.setattr(bulk, "PARALLEL_BYTES", 0)
+    return framework(random.Random(5), 60)
+
+
+def test_two_halves_give_the_same_answer(halves: list[list[str]]) -> None:
+    data = write(halves).encode()
+    assert settled(data) == [row[0] for row in halves[1:]]
+
+
+@pytest.mark.parametrize(
+    "defect",
+    ["duplicate id", "duplicate row", "parent below", "dangling", "framework below"],
+)
+def test_a_defect_across_the_halves_is_not_settled(halves: list[list[str]], defect: str) -> None:
+    rows = [list(r) for r in halves]
+    first, last = rows[2], rows[-1]
+    col = HEADER.index
+    if defect == "duplicate id":
+        last[0] = first[0]
+    elif defect == "duplicate row":
+        rows.append([ctid(random.Random(1)), *first[1:]])
+        rows[-1][col("ceasn:hasChild")] = ""
+        first[col("ceasn:hasChild")] = ""
+    elif defect == "parent below":
+        first[col("ceasn:isTopChildOf")], first[col("ceasn:isChildOf")] = "", last[0]
+    elif defect == "dangling":
+        last[col("ceasn:isChildOf")] = ctid(random.Random(2))
+    else:
+        last[col("ceasn:isTopChildOf")], last[col("ceasn:isChildOf")] = rows[1][0], ""
+        rows.insert(len(rows) - 1, rows.pop(1))
+    data = write(rows).encode()
+    assert settled(data) is None
+    assert precise(data) != []
+
+
+# --- in the run ----------------------------------------------------------------------------------
+
+
+def test_a_settled_file_still_meets_the_ctids_of_other_files(tmp_path: Path) -> None:
+    (tmp_path / ".competency-ci.yaml").write_text("", encoding="utf-8")
+    (tmp_path / "a.csv").write_text(GOOD, encoding="utf-8")
+    other = GOOD  # the same competency C1 (line 3), other ids
+    for mine in (FW, C2, C3):
+        other = other.replace(mine, ctid(random.Random(mine)))
+    (tmp_path / "b.csv").write_text(other, encoding="utf-8")
+    config = Config(root=tmp_path, path=tmp_path / ".competency-ci.yaml")
+    result = validate_paths([str(tmp_path / "a.csv")], config)
+    assert [(p.code, p.line, p.letter) for p in result.problems] == [("duplicate-ctid", 3, "A")]
+    assert "b.csv:3" in result.problems[0].message
+
+
+def test_the_table_of_a_settled_file_is_parsed_when_asked_for(tmp_path: Path) -> None:
+    path = tmp_path / "a.csv"
+    path.write_text(GOOD, encoding="utf-8")
+    result = validate_paths([str(path)], Config(root=tmp_path))
+    shown = result.files[0]
+    assert result.problems == [] and shown in result.settled and result.tables == {}
+    table = result.table(shown)
+    assert [r.cells[0] for r in table.records] == [FW, C1, C2, C3]
+    assert check(GOOD) == []
