@@ -36,6 +36,9 @@ from competency_ci.table import Table, decode
 _PIECE = r'[^\s=,"|][^,"\r\n|]*(?<!\s)'
 # A quoted value, only when its comma or quote needs the quotes (so each value has one spelling
 # and equal values are equal text), and without `|`: the same rules inside the quotes.
+# `@id`: a value without upper-case letters (the schema's CTID pattern, checked next, allows
+# nothing beyond ASCII, so this makes a lower-case CTID; upper case has notices of its own).
+_ID = r'[^\s=,"|A-Z][^,"\r\n|A-Z]*(?<!\s)'
 _QUOTED = r'"(?=[^\s="|])(?=[^"\r\n]*(?:,|""))(?:[^"\r\n|]|"")*(?<!\s)"'
 # Files at least this large are read in two halves in parallel (about 10,000 competencies).
 PARALLEL_BYTES = 2_000_000
@@ -43,7 +46,7 @@ PARALLEL_BYTES = 2_000_000
 
 def _value(column: Column) -> str:
     value = rf"{_PIECE}(?:\|{_PIECE})*" if column.multiple else _PIECE
-    return rf"(?:{value}|{_QUOTED})"
+    return rf"(?:{_QUOTED}|{value})"  # the quote first: one character settles which
 
 
 def _needs(column: Column, kind: str) -> bool:
@@ -70,7 +73,7 @@ class RowPattern:
     kinds: tuple[str, ...]  # the row type of each branch; the first needs no marker
     markers: tuple[int, ...]  # for the other branches: a group filled only when it matched
     captured: tuple[Captured, ...]
-    texts: tuple[int, int] | None  # the framework branch's name and description
+    texts: tuple[int, int, int] | None  # the framework branch, its name and description groups
 
 
 _PATTERNS: dict[tuple[int, tuple[str, ...]], RowPattern | None] = {}
@@ -132,7 +135,7 @@ def _compile(header: tuple[str, ...], schema: TemplateSchema) -> RowPattern | No
     if not branches:
         return None
     rest = ",(?P<rest>" + "|".join(branches) + ")" if len(columns) > 1 else "(?P<rest>)"
-    regex = re.compile(rf"^(?P<id>{_PIECE}){rest}\r?$", re.MULTILINE)
+    regex = re.compile(rf"^(?P<id>{_ID}){rest}\r?$", re.MULTILINE)
 
     def number(name: str) -> int:
         return regex.groupindex[name] - 1
@@ -142,14 +145,15 @@ def _compile(header: tuple[str, ...], schema: TemplateSchema) -> RowPattern | No
         groups = tuple((b, number(g[i])) for b, g in enumerate(named) if i in g)
         if groups and column is not None:
             captured.append(Captured(column, groups, _validator(column)))
-    framework = next((g for g, k in zip(named, kinds, strict=True) if k == FRAMEWORK), {})
+    branch = kinds.index(FRAMEWORK) if FRAMEWORK in kinds else -1
+    framework = named[branch] if branch >= 0 else {}
     texts = [framework.get(header.index(n)) if n in header else None for n in (NAME, DESCRIPTION)]
     return RowPattern(
         regex=regex,
         kinds=tuple(kinds),
         markers=tuple(map(number, markers)),
         captured=tuple(captured),
-        texts=(number(texts[0]), number(texts[1])) if texts[0] and texts[1] else None,
+        texts=(branch, number(texts[0]), number(texts[1])) if texts[0] and texts[1] else None,
     )
 
 
@@ -173,6 +177,7 @@ class Part:
     minority: dict[str, list[int]]  # row type -> rows, for the types of the later branches
     references: list[tuple[Column, list[int], list[str]]]  # column, rows, values
     distinct: set[int] | None = field(default=None, repr=False)  # the keys as a set (not sent)
+    by_id: dict[str, int] | None = field(default=None, repr=False)  # its rows by @id (not sent)
 
     def pack(self) -> bytes:
         """For the trip between processes: lists as joined text and machine integers (no value
@@ -205,17 +210,26 @@ class Part:
 
 
 def _read_part(
-    body: str, start: int, end: int, first_row: int, pattern: RowPattern, settled_id: re.Pattern[str]
+    body: str,
+    start: int,
+    end: int,
+    first_row: int,
+    pattern: RowPattern,
+    settled_id: re.Pattern[str],
+    keep: list[object] | None = None,
 ) -> Part | None:
-    """The rows of ``body[start:end]`` (whole lines), numbered from ``first_row``."""
+    """The rows of ``body[start:end]`` (whole lines), numbered from ``first_row``. ``keep``
+    receives the matches, for a process that ends without freeing them one by one."""
     found = pattern.regex.findall(body, start, end)
+    if keep is not None:
+        keep.append(found)
     lines = body.count("\n", start, end) + (end > start and body[end - 1] != "\n")
     if not found or len(found) != lines:
         return None  # some line is not a clean row
     n = len(found)
     ids = list(map(itemgetter(0), found))
-    if not (all(map(str.islower, ids)) and all(map(settled_id.fullmatch, ids))):
-        return None  # (a CTID has letters, so islower means no upper-case letter)
+    if not all(map(settled_id.fullmatch, ids)):
+        return None
     keys = list(map(hash, map(itemgetter(1), found)))
     distinct = set(keys)
     if len(distinct) != n:
@@ -245,37 +259,41 @@ def _read_part(
             return None
         if reference:
             references.append((captured.column, present, filled))
-    if pattern.texts is not None:
-        name, description = pattern.texts
-        if any(row[name] and row[name] == row[description] for row in found):
-            return None
+    if pattern.texts is not None:  # a framework description that only repeats its name
+        branch, name, description = pattern.texts
+        for row in map(found.__getitem__, local[branch - 1]) if branch else found:
+            if row[name] and row[name] == row[description]:
+                return None
     return Part(ids, keys, minority, references, distinct)
 
 
 def _read_parts(
-    body: str, pattern: RowPattern, settled_id: re.Pattern[str], schema: TemplateSchema
+    body: str, start: int, pattern: RowPattern, settled_id: re.Pattern[str], schema: TemplateSchema
 ) -> list[Part] | None:
-    """The body's rows, read in two halves at once by a forked process when the file is large."""
+    """The rows of ``body[start:]``, read in two halves at once by a forked process when the file
+    is large."""
     size = len(body)
-    if size < PARALLEL_BYTES or not hasattr(os, "fork") or len(os.sched_getaffinity(0)) < 2:
-        part = _read_part(body, 0, size, 0, pattern, settled_id)
+    if size - start < PARALLEL_BYTES or not hasattr(os, "fork") or len(os.sched_getaffinity(0)) < 2:
+        part = _read_part(body, start, size, 0, pattern, settled_id)
         return None if part is None else [part]
-    cut = body.find("\n", size // 2) + 1
+    cut = body.find("\n", (start + size) // 2) + 1
     if cut == 0:
         cut = size
-    second_row = body.count("\n", 0, cut)
+    second_row = body.count("\n", start, cut)
     readable, writable = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child reads the second half and sends back what it found
         try:
             os.close(readable)
             with os.fdopen(writable, "wb") as out:
-                part = _read_part(body, cut, size, second_row, pattern, settled_id)
+                part = _read_part(body, cut, size, second_row, pattern, settled_id, keep=[])
                 out.write(b"" if part is None else part.pack())
         finally:
             os._exit(0)
     os.close(writable)
-    first = _read_part(body, 0, cut, 0, pattern, settled_id)
+    first = _read_part(body, start, cut, 0, pattern, settled_id)
+    if first is not None:  # while the child finishes
+        first.by_id = dict(zip(first.ids, range(len(first.ids)), strict=True))
     try:
         with os.fdopen(readable, "rb") as incoming:
             data = incoming.read()
@@ -296,7 +314,9 @@ def _settled(parts: list[Part], pattern: RowPattern) -> list[str] | None:
     """The rows' CTIDs when ids, references and the hierarchy are clean, else None."""
     ids = list(chain.from_iterable(p.ids for p in parts))
     n = len(ids)
-    by_id = dict(zip(ids, range(n), strict=True))
+    by_id = parts[0].by_id or dict(zip(parts[0].ids, range(len(parts[0].ids)), strict=True))
+    for part in parts[1:]:
+        by_id.update(zip(part.ids, range(len(by_id), len(by_id) + len(part.ids)), strict=True))
     if len(by_id) != n or not _distinct_keys(parts):
         return None
     minority = {k: set(chain.from_iterable(p.minority[k] for p in parts)) for k in pattern.kinds[1:]}
@@ -402,9 +422,9 @@ def settle(path: str, data: bytes, schema: TemplateSchema) -> Settled | None:
     text, _, problems = decode(path, data)
     if text is None or problems:
         return None
-    first, newline, body = text.partition("\n")
-    first = first.removesuffix("\r")
-    if not newline or not body or '"' in first:
+    start = text.find("\n") + 1
+    first = text[: start - 1].removesuffix("\r")
+    if not start or start == len(text) or '"' in first:
         return None
     header = first.split(",")
     if check_header(Table(path, header, []), schema)[1]:
@@ -417,7 +437,7 @@ def settle(path: str, data: bytes, schema: TemplateSchema) -> Settled | None:
     collecting = gc.isenabled()
     gc.disable()
     try:
-        parts = _read_parts(body, pattern, _settled_id(schema), schema)
+        parts = _read_parts(text, start, pattern, _settled_id(schema), schema)
         ids = None if parts is None else _settled(parts, pattern)
     finally:
         if collecting:
