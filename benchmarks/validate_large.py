@@ -6,7 +6,10 @@ Generates a realistic framework (default 100,000 competencies in 4 levels, 12 co
 * ``competency-ci validate`` on the large file,
 * ``frictionless validate`` on the same file with our descriptor (a copy of the data package whose
   resource path is the file),
-* ``competency-ci validate`` on the 10-row file (the pre-commit case).
+* ``competency-ci validate`` on the 10-row file (the pre-commit case),
+* ``competency-ci validate`` on the large file with one misspelt ``@type`` half-way down: a file
+  with a problem is read twice (the bulk acceptor gives up, the precise checks report), so this is
+  the slow case.
 
 Wall time is measured around the process; peak memory (maximum resident set) by GNU
 ``/usr/bin/time``. Prints a table with the targets and PASS/FAIL. Not a test: run it by hand::
@@ -181,8 +184,12 @@ def main() -> int:
         parser.error(f"{TIME} (GNU time) is needed to measure peak memory")
     out = args.out or Path(tempfile.mkdtemp(prefix="competency-ci-bench-"))
     large, small = out / "large" / "framework.csv", out / "small" / "framework.csv"
+    broken = out / "broken" / "framework.csv"
     rows = framework_rows(args.competencies)
     write_csv(large, rows)
+    middle = len(rows) // 2
+    misspelt = [rows[middle][0], "ceasn:competency", *rows[middle][2:]]
+    write_csv(broken, [*rows[:middle], misspelt, *rows[middle + 1 :]])
     write_csv(small, framework_rows(9))
     package_for(large)
     bindir = Path(sys.executable).parent
@@ -201,6 +208,10 @@ def main() -> int:
         "competency-ci validate (10 rows)", [ours, "validate", small.name], small.parent, args.repeat
     )
 
+    bad = timed(
+        "competency-ci validate (one error)", [ours, "validate", broken.name], broken.parent, args.repeat
+    )
+
     speedup = theirs.seconds / mine.seconds
     cpu_speedup = theirs.cpu_seconds / mine.cpu_seconds
     checks = [
@@ -215,6 +226,11 @@ def main() -> int:
             speedup >= 10 and theirs.exit_code == 0,
         ),
         (tiny, "<= 0.25 s, exit 0", tiny.seconds <= 0.25 and tiny.exit_code == 0),
+        (
+            bad,
+            "<= 2.0 s, <= 250 MB, exit 1",
+            bad.seconds <= 2.0 and bad.peak_mb <= 250 and bad.exit_code == 1,
+        ),
     ]
     print(f"\n{'measurement':<34} {'wall s':>7} {'CPU s':>6} {'peak MB':>8} {'exit':>4}  target")
     for run, target, ok in checks:

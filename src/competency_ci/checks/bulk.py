@@ -19,6 +19,8 @@ import gc
 import os
 import pickle
 import re
+import signal
+import threading
 from array import array
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -267,34 +269,45 @@ def _read_part(
     return Part(ids, keys, minority, references, distinct)
 
 
+def _two_cores() -> bool:
+    """Whether a forked helper may read half the file: a second core, and no other thread (a
+    forked child gets copies of locks that other threads might hold)."""
+    if not hasattr(os, "fork") or threading.active_count() > 1:
+        return False
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return (cores or 1) >= 2
+
+
 def _read_parts(
     body: str, start: int, pattern: RowPattern, settled_id: re.Pattern[str], schema: TemplateSchema
 ) -> list[Part] | None:
     """The rows of ``body[start:]``, read in two halves at once by a forked process when the file
     is large."""
     size = len(body)
-    if size - start < PARALLEL_BYTES or not hasattr(os, "fork") or len(os.sched_getaffinity(0)) < 2:
+    cut = body.find("\n", (start + size) // 2) + 1
+    if size - start < PARALLEL_BYTES or not 0 < cut < size or not _two_cores():
         part = _read_part(body, start, size, 0, pattern, settled_id)
         return None if part is None else [part]
-    cut = body.find("\n", (start + size) // 2) + 1
-    if cut == 0:
-        cut = size
-    second_row = body.count("\n", start, cut)
     readable, writable = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child reads the second half and sends back what it found
         try:
             os.close(readable)
             with os.fdopen(writable, "wb") as out:
+                second_row = body.count("\n", start, cut)
                 part = _read_part(body, cut, size, second_row, pattern, settled_id, keep=[])
                 out.write(b"" if part is None else part.pack())
         finally:
             os._exit(0)
     os.close(writable)
-    first = _read_part(body, start, cut, 0, pattern, settled_id)
-    if first is not None:  # while the child finishes
-        first.by_id = dict(zip(first.ids, range(len(first.ids)), strict=True))
+    first = second = None
     try:
+        first = _read_part(body, start, cut, 0, pattern, settled_id)
+        if first is None:  # the precise checks will read the file: the child's answer is moot
+            os.close(readable)
+            os.kill(pid, signal.SIGKILL)
+            return None
+        first.by_id = dict(zip(first.ids, range(len(first.ids)), strict=True))  # while it works
         with os.fdopen(readable, "rb") as incoming:
             data = incoming.read()
         second = Part.unpack(data, schema) if data else None
@@ -302,9 +315,7 @@ def _read_parts(
         second = None
     finally:
         os.waitpid(pid, 0)
-    if first is None or second is None:
-        return None
-    return [first, second]
+    return None if first is None or second is None else [first, second]
 
 
 # --- the rules across rows -----------------------------------------------------------------------

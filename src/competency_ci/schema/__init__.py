@@ -10,12 +10,15 @@ import json
 import re
 from dataclasses import dataclass, field
 from functools import cache
-from importlib import resources
+from pathlib import Path
 from typing import Any
 
 FRAMEWORK = "framework"
 COMPETENCY = "competency"
 TIERS = ("required", "required-if-available", "benchmark", "optional")
+# Beside this module in every install (importlib.resources would cost the validator's start-up
+# more than the whole schema does).
+_DESCRIPTOR = Path(__file__).with_name("datapackage.json")
 
 
 @dataclass(frozen=True)
@@ -110,11 +113,11 @@ def _column(spec: dict[str, Any]) -> Column:
 
 
 def descriptor_text() -> str:
-    return resources.files(__package__).joinpath("datapackage.json").read_text("utf-8")
+    return _DESCRIPTOR.read_text("utf-8")
 
 
 def descriptor_path() -> str:
-    return str(resources.files(__package__).joinpath("datapackage.json"))
+    return str(_DESCRIPTOR)
 
 
 @cache
