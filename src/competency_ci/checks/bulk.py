@@ -16,17 +16,15 @@ needs them, no spaces around ``|``) but never more lenient; a property test hold
 from __future__ import annotations
 
 import gc
-import os
 import pickle
 import re
-import signal
-import threading
 from array import array
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from itertools import chain, compress
 from operator import eq, itemgetter, lt
 
+from competency_ci import forked
 from competency_ci.checks.cells import DESCRIPTION, NAME, V4_NIBBLES
 from competency_ci.checks.header import check_header
 from competency_ci.checks.structure import CtidIndex
@@ -127,7 +125,7 @@ def _compile(header: tuple[str, ...], schema: TemplateSchema) -> RowPattern | No
                 cell = ""  # no value: it would not apply (or would only repeat @id)
             else:
                 cell = _value(column)
-                if column.pattern is not None or column.enum is not None:
+                if column.validator() is not None:
                     cell, named[-1][i] = group(cell)
                 if not _needs(column, kind):
                     cell = f"(?:{cell})??"  # lazy: most optional cells are empty
@@ -136,8 +134,7 @@ def _compile(header: tuple[str, ...], schema: TemplateSchema) -> RowPattern | No
         kinds.append(kind)
     if not branches:
         return None
-    rest = ",(?P<rest>" + "|".join(branches) + ")" if len(columns) > 1 else "(?P<rest>)"
-    regex = re.compile(rf"^(?P<id>{_ID}){rest}\r?$", re.MULTILINE)
+    regex = re.compile(rf"^(?P<id>{_ID}),(?P<rest>{'|'.join(branches)})\r?$", re.MULTILINE)
 
     def number(name: str) -> int:
         return regex.groupindex[name] - 1
@@ -145,8 +142,9 @@ def _compile(header: tuple[str, ...], schema: TemplateSchema) -> RowPattern | No
     captured = []
     for i, column in enumerate(columns):
         groups = tuple((b, number(g[i])) for b, g in enumerate(named) if i in g)
-        if groups and column is not None:
-            captured.append(Captured(column, groups, _validator(column)))
+        valid = column.validator() if column is not None else None
+        if groups and column is not None and valid is not None:
+            captured.append(Captured(column, groups, valid))
     branch = kinds.index(FRAMEWORK) if FRAMEWORK in kinds else -1
     framework = named[branch] if branch >= 0 else {}
     texts = [framework.get(header.index(n)) if n in header else None for n in (NAME, DESCRIPTION)]
@@ -157,14 +155,6 @@ def _compile(header: tuple[str, ...], schema: TemplateSchema) -> RowPattern | No
         captured=tuple(captured),
         texts=(branch, number(texts[0]), number(texts[1])) if texts[0] and texts[1] else None,
     )
-
-
-def _validator(column: Column) -> Callable[[str], object]:
-    """``Column.is_valid`` as one C call per value."""
-    if column.enum is not None:
-        return frozenset(column.enum).__contains__
-    assert column.pattern is not None
-    return column.pattern.fullmatch
 
 
 # --- reading -------------------------------------------------------------------------------------
@@ -269,53 +259,32 @@ def _read_part(
     return Part(ids, keys, minority, references, distinct)
 
 
-def _two_cores() -> bool:
-    """Whether a forked helper may read half the file: a second core, and no other thread (a
-    forked child gets copies of locks that other threads might hold)."""
-    if not hasattr(os, "fork") or threading.active_count() > 1:
-        return False
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return (cores or 1) >= 2
-
-
 def _read_parts(
     body: str, start: int, pattern: RowPattern, settled_id: re.Pattern[str], schema: TemplateSchema
 ) -> list[Part] | None:
-    """The rows of ``body[start:]``, read in two halves at once by a forked process when the file
-    is large."""
+    """The rows of ``body[start:]``; a large file is read in two halves at once, the second by a
+    forked child."""
     size = len(body)
     cut = body.find("\n", (start + size) // 2) + 1
-    if size - start < PARALLEL_BYTES or not 0 < cut < size or not _two_cores():
+    if size - start < PARALLEL_BYTES or not 0 < cut < size or not forked.available():
         part = _read_part(body, start, size, 0, pattern, settled_id)
         return None if part is None else [part]
-    readable, writable = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child reads the second half and sends back what it found
-        try:
-            os.close(readable)
-            with os.fdopen(writable, "wb") as out:
-                second_row = body.count("\n", start, cut)
-                part = _read_part(body, cut, size, second_row, pattern, settled_id, keep=[])
-                out.write(b"" if part is None else part.pack())
-        finally:
-            os._exit(0)
-    os.close(writable)
-    first = second = None
-    try:
-        first = _read_part(body, start, cut, 0, pattern, settled_id)
-        if first is None:  # the precise checks will read the file: the child's answer is moot
-            os.close(readable)
-            os.kill(pid, signal.SIGKILL)
-            return None
-        first.by_id = dict(zip(first.ids, range(len(first.ids)), strict=True))  # while it works
-        with os.fdopen(readable, "rb") as incoming:
-            data = incoming.read()
-        second = Part.unpack(data, schema) if data else None
-    except (EOFError, pickle.UnpicklingError, ValueError, KeyError):
-        second = None
-    finally:
-        os.waitpid(pid, 0)
-    return None if first is None or second is None else [first, second]
+
+    kept: list[object] = []  # the child's objects, never freed one by one: it leaves by os._exit
+
+    def second_half() -> bytes:
+        part = _read_part(body, cut, size, body.count("\n", start, cut), pattern, settled_id, keep=kept)
+        kept.append(part)
+        return b"" if part is None else part.pack()
+
+    child = forked.start(second_half)
+    first = _read_part(body, start, cut, 0, pattern, settled_id)
+    if first is None:  # the precise checks will read the file: the other half is moot
+        child.cancel()
+        return None
+    first.by_id = dict(zip(first.ids, range(len(first.ids)), strict=True))  # while the child works
+    data = child.result()
+    return None if data is None else [first, Part.unpack(data, schema)]
 
 
 # --- the rules across rows -----------------------------------------------------------------------
@@ -330,6 +299,7 @@ def _settled(parts: list[Part], pattern: RowPattern) -> list[str] | None:
         by_id.update(zip(part.ids, range(len(by_id), len(by_id) + len(part.ids)), strict=True))
     if len(by_id) != n or not _distinct_keys(parts):
         return None
+    majority = pattern.kinds[0]
     minority = {k: set(chain.from_iterable(p.minority[k] for p in parts)) for k in pattern.kinds[1:]}
     others = set().union(*minority.values())
     columns: dict[str, tuple[Column, list[int], list[str]]] = {}
@@ -348,7 +318,7 @@ def _settled(parts: list[Part], pattern: RowPattern) -> list[str] | None:
         if None in found:
             return None
         targets: list[int] = found  # type: ignore[assignment]
-        if column.references == pattern.kinds[0]:
+        if column.references == majority:
             if not others.isdisjoint(targets):
                 return None
         elif not minority.get(column.references or "", set()).issuperset(targets):
@@ -361,8 +331,9 @@ def _settled(parts: list[Part], pattern: RowPattern) -> list[str] | None:
             parents = (rows, targets)
         else:
             links.append((rows, targets))
-    competencies = n - len(others) if pattern.kinds[0] == COMPETENCY else len(minority.get(COMPETENCY, ()))
-    return ids if _hierarchy_clean(n, competencies, parents, links) else None
+    competencies = n - len(others) if majority == COMPETENCY else len(minority.get(COMPETENCY, ()))
+    frameworks = set(range(n)) - others if majority == FRAMEWORK else minority.get(FRAMEWORK, set())
+    return ids if _hierarchy_clean(n, competencies, frameworks, parents, links) else None
 
 
 def _distinct_keys(parts: list[Part]) -> bool:
@@ -371,12 +342,17 @@ def _distinct_keys(parts: list[Part]) -> bool:
     for part in parts[1:]:
         if not seen.isdisjoint(part.keys):
             return False
-        seen = seen | set(part.keys) if part is not parts[-1] else seen
+        if part is not parts[-1]:
+            seen.update(part.keys)
     return True
 
 
 def _hierarchy_clean(
-    n: int, competencies: int, parents: tuple[list[int], list[int]], links: list[tuple[list[int], list[int]]]
+    n: int,
+    competencies: int,
+    frameworks: set[int],
+    parents: tuple[list[int], list[int]],
+    links: list[tuple[list[int], list[int]]],
 ) -> bool:
     """Every competency reaches a framework (the first link of its topmost ancestor) and agrees
     with its own links, and every framework has competencies. Parents are above their children,
@@ -391,7 +367,7 @@ def _hierarchy_clean(
         return False  # a competency that reaches no framework
     if not all(all(map(eq, map(reached.__getitem__, rows), targets)) for rows, targets in links):
         return False
-    return len(set(reached)) - 1 == n - competencies  # every framework used (and None)
+    return frameworks.issubset(reached)  # no framework without competencies
 
 
 # --- the file ------------------------------------------------------------------------------------

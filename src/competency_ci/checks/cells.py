@@ -75,18 +75,12 @@ def compile_rules(table: Table, header: Header) -> list[CellRule]:
     for index, column in enumerate(header.columns):
         if column is None:
             continue
-        if column.enum is not None:
-            valid: Callable[[str], object] | None = frozenset(column.enum).__contains__
-        elif column.pattern is not None:
-            valid = column.pattern.fullmatch
-        else:
-            valid = None
         rules.append(
             CellRule(
                 index=index,
                 header=table.header[index],
                 column=column,
-                valid=valid,
+                valid=column.validator(),
                 single=not column.multiple,
                 reference=column.references is not None,
             )
