@@ -125,7 +125,7 @@ def _compile(header: tuple[str, ...], schema: TemplateSchema) -> RowPattern | No
                 cell = ""  # no value: it would not apply (or would only repeat @id)
             else:
                 cell = _value(column)
-                if column.validator() is not None:
+                if column.validator is not None:
                     cell, named[-1][i] = group(cell)
                 if not _needs(column, kind):
                     cell = f"(?:{cell})??"  # lazy: most optional cells are empty
@@ -142,7 +142,7 @@ def _compile(header: tuple[str, ...], schema: TemplateSchema) -> RowPattern | No
     captured = []
     for i, column in enumerate(columns):
         groups = tuple((b, number(g[i])) for b, g in enumerate(named) if i in g)
-        valid = column.validator() if column is not None else None
+        valid = column.validator if column is not None else None
         if groups and column is not None and valid is not None:
             captured.append(Captured(column, groups, valid))
     branch = kinds.index(FRAMEWORK) if FRAMEWORK in kinds else -1

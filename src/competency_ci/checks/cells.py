@@ -80,7 +80,7 @@ def compile_rules(table: Table, header: Header) -> list[CellRule]:
                 index=index,
                 header=table.header[index],
                 column=column,
-                valid=column.validator(),
+                valid=column.validator,
                 single=not column.multiple,
                 reference=column.references is not None,
             )

@@ -10,7 +10,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
@@ -49,9 +49,10 @@ class Column:
 
     def is_valid(self, value: str) -> bool:
         """The descriptor's own constraint test (pattern or enum), as Table Schema defines it."""
-        test = self.validator()
+        test = self.validator
         return test is None or bool(test(value))
 
+    @cached_property
     def validator(self) -> Callable[[str], object] | None:
         """``is_valid`` as one C call per value (truthy when valid); None when anything goes."""
         if self.enum is not None:
