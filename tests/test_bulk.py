@@ -99,6 +99,7 @@ def framework(rng: random.Random, competencies: int, frameworks: int = 1) -> lis
             row[col("ceasn:educationLevelType")] = rng.choice(["", "BeginnerLevel|AdvancedLevel"])
             row[col("ceasn:conceptKeyword")] = rng.choice(["", "safety", "a|b"])
             row[col("ceasn:isPartOf")] = rng.choice(["", fw])
+            row[col("ceterms:ctid")] = rng.choice(["", me])
             if not parents or rng.random() < 0.2:
                 row[col("ceasn:isTopChildOf")] = fw
                 parents = [row]
@@ -115,6 +116,12 @@ def framework(rng: random.Random, competencies: int, frameworks: int = 1) -> lis
 # --- what it settles -----------------------------------------------------------------------------
 
 
+def with_ctid_at(position: int) -> list[list[str]]:
+    """GOOD with a filled ceterms:ctid column at ``position``."""
+    rows = list(csv.reader(io.StringIO(add_column(GOOD, "ceterms:ctid", {2: FW, 3: C1, 4: C2, 5: C3}))))
+    return [[*r[:position], r[-1], *r[position:-1]] for r in rows]
+
+
 def test_whitespace_in_the_regex_is_what_str_strip_removes() -> None:
     """The acceptor's `\\s` must be exactly the characters the precise checks trim."""
     space = re.compile(r"\s")
@@ -127,9 +134,13 @@ def test_whitespace_in_the_regex_is_what_str_strip_removes() -> None:
     [
         ("validator fixture", GOOD.encode()),
         ("example", (EXAMPLES / "minimal.csv").read_bytes()),
+        ("example with ceterms:ctid", (EXAMPLES / "hierarchy.csv").read_bytes()),
         ("bom and crlf", b"\xef\xbb\xbf" + GOOD.replace("\n", "\r\n").encode()),
         ("no final newline", GOOD.rstrip("\n").encode()),
         ("every kind of column", write(framework(random.Random(3), 40, frameworks=2)).encode()),
+        ("ceterms:ctid repeats @id", add_column(GOOD, "ceterms:ctid", {2: FW, 3: C1, 5: C3}).encode()),
+        ("ceterms:ctid second", write(with_ctid_at(1)).encode()),
+        ("ceterms:ctid inside", write(with_ctid_at(5)).encode()),
     ],
 )
 def test_clean_files_are_settled_with_their_ctids(name: str, data: bytes) -> None:
@@ -144,9 +155,9 @@ def test_clean_files_are_settled_with_their_ctids(name: str, data: bytes) -> Non
         # forms the precise checks accept but the acceptor leaves to them
         GOOD.replace(FW, FW[:3] + FW[3:].upper()).encode(),  # notices: upper-case CTID
         GOOD.replace("Wash hands", '"Wash hands"').encode(),  # quotes nothing needs
-        add_column(GOOD, "ceterms:ctid", {2: FW, 3: C1, 4: C2, 5: C3}).encode(),  # ctid filled
         write([[r[1], r[0], *r[2:]] for r in csv.reader(io.StringIO(GOOD))]).encode(),  # @id not first
-        (EXAMPLES / "hierarchy.csv").read_bytes(),  # multi-line cells and a filled ceterms:ctid
+        GOOD.replace("Dry hands", '"Dry\nhands"').encode(),  # a cell that spans lines
+        add_column(GOOD, "ceterms:ctid", {3: C1[:3] + C1[3:].upper()}).encode(),  # notice: its case
     ],
 )
 def test_what_it_does_not_settle_goes_to_the_precise_checks(data: bytes) -> None:

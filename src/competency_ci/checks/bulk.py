@@ -9,8 +9,9 @@ free.
 
 The answer is "clean" or "don't know", never a problem: on "don't know" the file goes through the
 precise checks, the only code that reports. So the acceptor may be stricter than the rules (it
-wants lower-case v4 CTIDs as ``@id``, an empty ``ceterms:ctid``, quotes only where a comma or quote
-needs them, no spaces around ``|``) but never more lenient; a property test holds it to that.
+wants lower-case v4 CTIDs as ``@id``, ``ceterms:ctid`` empty or the same, quotes only where a comma
+or quote needs them, no spaces around ``|``) but never more lenient; a property test holds it to
+that.
 """
 
 from __future__ import annotations
@@ -66,10 +67,11 @@ class Captured:
 @dataclass(frozen=True)
 class RowPattern:
     """The regular expression for one header: a branch per row type, each settling the cell rules
-    and requirements of that type. Group 0 is `@id`, group 1 the rest of the row: every cell but
-    `@id` and the (empty) ceterms:ctid, so a row's duplicate key."""
+    and requirements of that type. Group 0 is `@id`; the ``keys`` groups hold every other cell but
+    ceterms:ctid, so together they are a row's duplicate key."""
 
     regex: re.Pattern[str]
+    keys: tuple[int, ...]
     kinds: tuple[str, ...]  # the row type of each branch; the first needs no marker
     markers: tuple[int, ...]  # for the other branches: a group filled only when it matched
     captured: tuple[Captured, ...]
@@ -97,8 +99,9 @@ def _compile(header: tuple[str, ...], schema: TemplateSchema) -> RowPattern | No
     type_at = at.get("type")
     if at.get("id") != 0 or type_at is None:
         return None
-    count = 2  # id, rest
-    branches: list[str] = []
+    ctid_at = at.get("ctid")
+    count = 0
+    branches: list[list[str]] = []  # per branch: the cells after `@id`, ceterms:ctid left out
     kinds: list[str] = []
     markers: list[str] = []
     named: list[dict[int, str]] = []  # per branch: column position -> group name
@@ -116,13 +119,15 @@ def _compile(header: tuple[str, ...], schema: TemplateSchema) -> RowPattern | No
         cells: list[str] = []
         for i, column in enumerate(columns[1:], start=1):
             assert column is not None
+            if i == ctid_at:
+                continue
             if i == type_at:
                 cell = re.escape(type_value)
                 if branches:
                     cell, marker = group(cell)
                     markers.append(marker)
-            elif kind not in column.rows or column.kind == "ctid":
-                cell = ""  # no value: it would not apply (or would only repeat @id)
+            elif kind not in column.rows:
+                cell = ""  # a value here would not apply to the row
             else:
                 cell = _value(column)
                 if column.validator is not None:
@@ -130,11 +135,11 @@ def _compile(header: tuple[str, ...], schema: TemplateSchema) -> RowPattern | No
                 if not _needs(column, kind):
                     cell = f"(?:{cell})??"  # lazy: most optional cells are empty
             cells.append(cell)
-        branches.append(",".join(cells))
+        branches.append(cells)
         kinds.append(kind)
     if not branches:
         return None
-    regex = re.compile(rf"^(?P<id>{_ID}),(?P<rest>{'|'.join(branches)})\r?$", re.MULTILINE)
+    regex = re.compile(_row(branches, None if ctid_at is None else ctid_at - 1), re.MULTILINE)
 
     def number(name: str) -> int:
         return regex.groupindex[name] - 1
@@ -150,11 +155,39 @@ def _compile(header: tuple[str, ...], schema: TemplateSchema) -> RowPattern | No
     texts = [framework.get(header.index(n)) if n in header else None for n in (NAME, DESCRIPTION)]
     return RowPattern(
         regex=regex,
+        keys=tuple(number(k) for k in ("before", "after") if k in regex.groupindex),
         kinds=tuple(kinds),
         markers=tuple(map(number, markers)),
         captured=tuple(captured),
         texts=(branch, number(texts[0]), number(texts[1])) if texts[0] and texts[1] else None,
     )
+
+
+def _row(branches: list[list[str]], ctid_at: int | None) -> str:
+    """``@id``, the branches' cells, and ceterms:ctid (before cell ``ctid_at`` of the branches)
+    empty or the same as ``@id``. The cells before and after ceterms:ctid are one group each (the
+    duplicate key leaves the CTID out); a branch chosen before it is held to after it by a
+    conditional on an empty group that marks the branch."""
+    cut = len(branches[0]) if ctid_at is None else ctid_at
+    parts = [rf"^(?P<id>{_ID})"]
+    chosen = False
+    for name, segments in (("before", [b[:cut] for b in branches]), ("after", [b[cut:] for b in branches])):
+        if name == "after" and ctid_at is not None:
+            parts.append(",(?:(?P=id))?")
+        if not segments[0]:
+            continue
+        if chosen:  # the branch taken before ceterms:ctid
+            body = ",".join(segments[0])
+            for b in range(len(segments) - 1, 0, -1):
+                body = f"(?(b{b}){','.join(segments[b])}|{body})"
+        else:
+            body = "|".join(
+                (f"(?P<b{b}>)" if b else "") + ",".join(cells) for b, cells in enumerate(segments)
+            )
+            chosen = True
+        parts.append(f",(?P<{name}>{body})")
+    parts.append(r"\r?$")
+    return "".join(parts)
 
 
 # --- reading -------------------------------------------------------------------------------------
@@ -222,7 +255,7 @@ def _read_part(
     ids = list(map(itemgetter(0), found))
     if not all(map(settled_id.fullmatch, ids)):
         return None
-    keys = list(map(hash, map(itemgetter(1), found)))
+    keys = list(map(hash, map(itemgetter(*pattern.keys), found)))
     distinct = set(keys)
     if len(distinct) != n:
         return None  # two rows alike but for their ids (or a rare hash collision)
