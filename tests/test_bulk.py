@@ -22,6 +22,7 @@ import pytest
 
 from competency_ci.checks import bulk
 from competency_ci.config import Config
+from competency_ci.fix import fix_text
 from competency_ci.problems import Problem
 from competency_ci.schema import load_schema
 from competency_ci.table import read_table
@@ -372,3 +373,22 @@ def test_the_table_of_a_settled_file_is_parsed_when_asked_for(tmp_path: Path) ->
     table = result.table(shown)
     assert [r.cells[0] for r in table.records] == [FW, C1, C2, C3]
     assert check(GOOD) == []
+
+
+def test_what_fix_writes_is_settled() -> None:
+    """Temporary keys, a ceterms:ctid column, children above parents: `fix` repairs all of it,
+    and its output takes the bulk path."""
+    rows = list(csv.reader(io.StringIO(add_column(GOOD, "ceterms:ctid"))))
+    keys = {FW: "fw-1", C1: "c-1", C2: "c-2", C3: "c-3"}
+    text = write([rows[0], *reversed(rows[1:])])
+    for ctid_value, key in keys.items():
+        text = text.replace(ctid_value, key)
+    assert settled(text.encode()) is None
+    fixed = fix_text(text).text.encode()
+    assert precise(fixed) == []
+    ctids = settled(fixed)
+    assert ctids is not None and len(ctids) == 4 and not set(ctids) & set(keys)
+    table, _ = read_table("f.csv", fixed)
+    assert table is not None
+    assert [r.cells[0] for r in table.records] == ctids
+    assert [r.cells[table.header.index("ceterms:ctid")] for r in table.records] == ctids
