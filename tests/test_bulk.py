@@ -293,8 +293,9 @@ def corpus(seed: int, count: int) -> list[bytes]:
 
 @pytest.mark.parametrize("parallel", [False, True], ids=["one process", "two halves"])
 def test_whatever_it_settles_has_no_problem_at_all(monkeypatch: pytest.MonkeyPatch, parallel: bool) -> None:
-    if parallel:
+    if parallel:  # and read in chunks of a few lines
         monkeypatch.setattr(bulk, "PARALLEL_BYTES", 0)
+        monkeypatch.setattr(bulk, "CHUNK", 150)
     accepted = rejected_with_problems = 0
     for data in corpus(seed=11 if parallel else 7, count=1500 if parallel else 6000):
         problems = precise(data)
@@ -314,12 +315,37 @@ def test_whatever_it_settles_has_no_problem_at_all(monkeypatch: pytest.MonkeyPat
 @pytest.fixture
 def halves(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
     monkeypatch.setattr(bulk, "PARALLEL_BYTES", 0)
+    monkeypatch.setattr(bulk, "CHUNK", 1000)
     return framework(random.Random(5), 60)
 
 
 def test_two_halves_give_the_same_answer(halves: list[list[str]]) -> None:
     data = write(halves).encode()
     assert settled(data) == [row[0] for row in halves[1:]]
+
+
+@pytest.mark.parametrize("at", [2, 30, 59])
+def test_a_bad_line_anywhere_stops_the_read(halves: list[list[str]], at: int) -> None:
+    rows = [list(r) for r in halves]
+    rows[at][1] = "ceasn:competency"
+    assert settled(write(rows).encode()) is None
+
+
+def test_the_reading_stops_when_told(halves: list[list[str]]) -> None:
+    text = write(halves)
+    start = text.index("\n") + 1
+    pattern = bulk.row_pattern(tuple(halves[0]), SCHEMA)
+    assert pattern is not None
+    read = bulk._matches(text, start, len(text), pattern.regex, None)
+    assert read is not None and len(read) == len(halves) - 1
+    calls: list[None] = []
+
+    def stop() -> bool:
+        calls.append(None)
+        return True
+
+    assert bulk._matches(text, start, len(text), pattern.regex, stop) is None
+    assert len(calls) == 1  # after the first chunk
 
 
 @pytest.mark.parametrize(

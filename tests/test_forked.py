@@ -24,7 +24,20 @@ def test_a_failing_child_gives_none() -> None:
         raise ValueError("no")
 
     assert forked.start(fail).result() is None
-    assert forked.start(lambda: b"").result() is None
+    assert forked.start(lambda: None).result() is None
+    assert forked.start(lambda: b"").result() == b""
+
+
+def test_failed_looks_without_waiting() -> None:
+    child = forked.start(lambda: None)
+    deadline = time.monotonic() + 10
+    while not child.failed():  # it ends on its own, soon
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    working = forked.start(lambda: time.sleep(30) or b"late")
+    assert working.failed() is False
+    working.cancel()
+    assert child.result() is None
 
 
 def test_a_cancelled_child_is_stopped_and_reaped() -> None:

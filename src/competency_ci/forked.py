@@ -22,29 +22,44 @@ def available() -> bool:
 
 
 class Child:
-    """A running child; ``result`` waits for its bytes, ``cancel`` stops it."""
+    """A running child: ``result`` waits for its bytes, ``failed`` looks without waiting,
+    ``cancel`` stops it."""
 
     def __init__(self, pid: int, readable: int) -> None:
         self.pid = pid
         self.readable = readable
+        self.code: int | None = None  # its exit code, once it has ended
+
+    def _ended(self, wait: bool) -> bool:
+        if self.code is None:
+            pid, status = os.waitpid(self.pid, 0 if wait else os.WNOHANG)
+            if pid:
+                self.code = os.waitstatus_to_exitcode(status)
+        return self.code is not None
+
+    def failed(self) -> bool:
+        """Whether the child has already ended without a result (a look, no waiting)."""
+        return self._ended(wait=False) and self.code != 0
 
     def result(self) -> bytes | None:
-        """What the child sent; None when it failed (it then sends nothing)."""
+        """What the child sent; None when it failed."""
         try:
             with os.fdopen(self.readable, "rb") as incoming:
                 data = incoming.read()
         finally:
-            _, status = os.waitpid(self.pid, 0)
-        return data if data and os.waitstatus_to_exitcode(status) == 0 else None
+            self._ended(wait=True)
+        return data if self.code == 0 else None
 
     def cancel(self) -> None:
-        os.kill(self.pid, signal.SIGKILL)
+        if self.code is None:
+            os.kill(self.pid, signal.SIGKILL)
         os.close(self.readable)
-        os.waitpid(self.pid, 0)
+        self._ended(wait=True)
 
 
-def start(work: Callable[[], bytes]) -> Child:
-    """Run ``work`` in a forked child (call only when ``available()``)."""
+def start(work: Callable[[], bytes | None]) -> Child:
+    """Run ``work`` in a forked child (call only when ``available()``); its None, or an
+    exception, is a failure."""
     readable, writable = os.pipe()
     pid = os.fork()
     if pid == 0:
@@ -52,9 +67,10 @@ def start(work: Callable[[], bytes]) -> Child:
         try:
             os.close(readable)
             data = work()
-            with os.fdopen(writable, "wb") as out:
-                out.write(data)
-            code = 0
+            if data is not None:
+                with os.fdopen(writable, "wb") as out:
+                    out.write(data)
+                code = 0
         finally:
             os._exit(code)
     os.close(writable)

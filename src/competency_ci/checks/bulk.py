@@ -43,6 +43,8 @@ _ID = r'[^\s=,"|A-Z][^,"\r\n|A-Z]*(?<!\s)'
 _QUOTED = r'"(?=[^\s="|])(?=[^"\r\n]*(?:,|""))(?:[^"\r\n|]|"")*(?<!\s)"'
 # Files at least this large are read in two halves in parallel (about 10,000 competencies).
 PARALLEL_BYTES = 2_000_000
+# Characters read per regex call: a file with a problem is given up at the chunk that has it.
+CHUNK = 1_000_000
 
 
 def _value(column: Column) -> str:
@@ -234,6 +236,24 @@ class Part:
         )
 
 
+def _matches(
+    body: str, start: int, end: int, regex: re.Pattern[str], abort: Callable[[], bool] | None
+) -> list[tuple[str, ...]] | None:
+    """The rows of ``body[start:end]`` (whole lines) when every line is a clean row; read a chunk
+    at a time, so that a bad line, or ``abort``, ends the reading early."""
+    found: list[tuple[str, ...]] = []
+    while start < end:
+        stop = body.find("\n", min(start + CHUNK, end) - 1, end) + 1 or end
+        rows = regex.findall(body, start, stop)
+        if len(rows) != body.count("\n", start, stop) + (body[stop - 1] != "\n"):
+            return None  # some line is not a clean row
+        if abort is not None and abort():
+            return None
+        found += rows
+        start = stop
+    return found or None
+
+
 def _read_part(
     body: str,
     start: int,
@@ -241,16 +261,16 @@ def _read_part(
     first_row: int,
     pattern: RowPattern,
     settled_id: re.Pattern[str],
+    abort: Callable[[], bool] | None = None,
     keep: list[object] | None = None,
 ) -> Part | None:
     """The rows of ``body[start:end]`` (whole lines), numbered from ``first_row``. ``keep``
     receives the matches, for a process that ends without freeing them one by one."""
-    found = pattern.regex.findall(body, start, end)
+    found = _matches(body, start, end, pattern.regex, abort)
     if keep is not None:
         keep.append(found)
-    lines = body.count("\n", start, end) + (end > start and body[end - 1] != "\n")
-    if not found or len(found) != lines:
-        return None  # some line is not a clean row
+    if found is None:
+        return None
     n = len(found)
     ids = list(map(itemgetter(0), found))
     if not all(map(settled_id.fullmatch, ids)):
@@ -305,13 +325,13 @@ def _read_parts(
 
     kept: list[object] = []  # the child's objects, never freed one by one: it leaves by os._exit
 
-    def second_half() -> bytes:
+    def second_half() -> bytes | None:
         part = _read_part(body, cut, size, body.count("\n", start, cut), pattern, settled_id, keep=kept)
         kept.append(part)
-        return b"" if part is None else part.pack()
+        return None if part is None else part.pack()
 
     child = forked.start(second_half)
-    first = _read_part(body, start, cut, 0, pattern, settled_id)
+    first = _read_part(body, start, cut, 0, pattern, settled_id, abort=child.failed)
     if first is None:  # the precise checks will read the file: the other half is moot
         child.cancel()
         return None

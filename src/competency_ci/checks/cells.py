@@ -244,8 +244,9 @@ class RowChecker:
         ):
             return False
         applies = rule.column.rows
+        # (a row of unknown type has no applicability to break: `_cell` skips that test for it)
         if not applies.issuperset(self.schema.row_types.values()) and not applies.issuperset(
-            map(self.kinds.__getitem__, positions)
+            filter(None, map(self.kinds.__getitem__, positions))
         ):
             return False
         return rule.valid is None or all(map(rule.valid, values))
