@@ -33,13 +33,14 @@ from competency_ci.schema import COMPETENCY, FRAMEWORK, Column, TemplateSchema
 from competency_ci.table import Table, decode
 
 # One value as the acceptor allows it: no spaces around it, no formula, no `|`, no quote, comma
-# or line break. A multi-valued cell is such values joined by a bare `|`.
-_PIECE = r'[^\s=,"|][^,"\r\n|]*(?<!\s)'
+# or line break. A multi-valued cell is such values joined by a bare `|`. (Possessive `*+`: what
+# follows a value is never a character of the class, so giving some back could not help.)
+_PIECE = r'[^\s=,"|][^,"\r\n|]*+(?<!\s)'
 # A quoted value, only when its comma or quote needs the quotes (so each value has one spelling
 # and equal values are equal text), and without `|`: the same rules inside the quotes.
 # `@id`: a value without upper-case letters (the schema's CTID pattern, checked next, allows
 # nothing beyond ASCII, so this makes a lower-case CTID; upper case has notices of its own).
-_ID = r'[^\s=,"|A-Z][^,"\r\n|A-Z]*(?<!\s)'
+_ID = r'[^\s=,"|A-Z][^,"\r\n|A-Z]*+(?<!\s)'
 _QUOTED = r'"(?=[^\s="|])(?=[^"\r\n]*(?:,|""))(?:[^"\r\n|]|"")*(?<!\s)"'
 # Files at least this large are read in two halves in parallel (about 10,000 competencies).
 PARALLEL_BYTES = 2_000_000
