@@ -17,9 +17,7 @@ that.
 from __future__ import annotations
 
 import gc
-import pickle
 import re
-from array import array
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from itertools import chain, compress
@@ -210,6 +208,9 @@ class Part:
     def pack(self) -> bytes:
         """For the trip between processes: lists as joined text and machine integers (no value
         holds a line break), which is several times quicker than pickling the lists."""
+        import pickle  # only the two-halves path needs these: not on a hook's start-up
+        from array import array
+
         return pickle.dumps(
             (
                 "\n".join(self.ids),
@@ -221,6 +222,9 @@ class Part:
 
     @classmethod
     def unpack(cls, data: bytes, schema: TemplateSchema) -> Part:
+        import pickle
+        from array import array
+
         ids, keys, minority, references = pickle.loads(data)
 
         def numbers(raw: bytes) -> list[int]:
@@ -435,7 +439,6 @@ class Settled:
     path: str
     data: bytes = field(repr=False)
     ctids: list[str] = field(repr=False)
-    first_line: int = 2
 
     def clashes(self, index: CtidIndex) -> bool:
         """Whether another framework file of the repository has one of these CTIDs."""
@@ -446,7 +449,7 @@ class Settled:
         return any(p != self.path for c in shared for p, _ in entries[c])
 
     def add_to(self, index: CtidIndex) -> None:
-        for line, ctid in enumerate(self.ctids, start=self.first_line):
+        for line, ctid in enumerate(self.ctids, start=2):  # one line per row, below the header
             index.add(ctid, self.path, line)
 
 
