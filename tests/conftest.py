@@ -1,7 +1,9 @@
-"""Shared test fixtures. Samples in ../shared are read in place, never copied."""
+"""Shared test fixtures. Everything a test reads is inside the repository (``tests/data``, ``examples``);
+reference data the project does not ship is reached only through :func:`reference`, which skips."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -9,10 +11,24 @@ import pytest
 from competency_ci.cli.main import main
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED = REPO.parent / "shared"
-SAMPLES = SHARED / "samples"
-VECTORS = SHARED / "vectors"
+DATA = REPO / "tests" / "data"
+SAMPLES = DATA / "samples"  # public CE and CASS files, provenance in tests/data/samples/README.md
+VECTORS = DATA / "vectors"  # cassproject's own signatures, provenance in tests/data/vectors/README.md
+# Reference data the project may not ship (CASS's term maps, CE's schema files): present only beside a
+# development checkout. A test that cross-checks against it asks `reference(...)`, which skips when absent.
+REFERENCE = Path(os.environ.get("COMPETENCY_CI_REFERENCE", REPO.parent / "shared" / "reference"))
 EXAMPLES = REPO / "examples" / "frameworks"
+
+
+def reference(relative: str) -> Path:
+    """A reference file, or skip the test with the reason when this checkout has none beside it."""
+    path = REFERENCE / relative
+    if not path.exists():
+        pytest.skip(
+            f"reference data {relative} is not shipped with competency-ci and is absent here ({path}); "
+            "set COMPETENCY_CI_REFERENCE to a folder holding it to run this cross-check"
+        )
+    return path
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from competency_ci.cass.signing import cass_pem, load_private_key
 from competency_ci.config import Config
 from competency_ci.model import Framework
 
-VECTORS = Path(__file__).resolve().parent.parent.parent / "shared" / "vectors" / "cass-signature-vectors.json"
+VECTORS = Path(__file__).resolve().parent / "data" / "vectors" / "cass-signature-vectors.json"
 REGISTRY = "https://sandbox.credentialengineregistry.org"
 
 FW = "ce-10000000-0000-4000-8000-000000000000"
