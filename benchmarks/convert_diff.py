@@ -19,18 +19,18 @@ import uuid
 from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
-from competency_ci.build import assemble
 from competency_ci.cli.main import main as cli_main
 from competency_ci.cli.shared import gc_paused
-from competency_ci.config import Config
-from competency_ci.diff import diff_frameworks, totals
-from competency_ci.diff_report import markdown, text
-from competency_ci.jsonld import dumps, framework_to_graph
-from competency_ci.model import Framework
-from competency_ci.problems import Level
+from competency_ci.frameworks.build import assemble
+from competency_ci.frameworks.config import Config
+from competency_ci.frameworks.diff import diff_frameworks, totals
+from competency_ci.frameworks.jsonld import dumps, framework_to_graph
+from competency_ci.frameworks.model import Framework
+from competency_ci.frameworks.problems import Level
+from competency_ci.frameworks.table import read_table
+from competency_ci.frameworks.validate import check_table
+from competency_ci.report.diff import markdown, text
 from competency_ci.schema import load_schema
-from competency_ci.table import read_table
-from competency_ci.validate import check_table
 
 HEADER = [
     "@id",

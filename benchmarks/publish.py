@@ -22,10 +22,10 @@ import time
 import uuid
 from pathlib import Path
 
-from competency_ci.build import load_frameworks
-from competency_ci.config import Config
-from competency_ci.publish import PublishResult, publish_frameworks
+from competency_ci.frameworks.build import load_frameworks
+from competency_ci.frameworks.config import Config
 from competency_ci.sandbox import SandboxServer
+from competency_ci.targets.cass.publish import PublishResult, publish_frameworks
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from publish_support import HEADER, our_key

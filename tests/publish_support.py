@@ -7,11 +7,11 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from competency_ci.build import load_frameworks
-from competency_ci.cass.ids import short_id
-from competency_ci.cass.signing import cass_pem, load_private_key
-from competency_ci.config import Config
-from competency_ci.model import Framework
+from competency_ci.frameworks.build import load_frameworks
+from competency_ci.frameworks.config import Config
+from competency_ci.frameworks.model import Framework
+from competency_ci.targets.cass.ids import short_id
+from competency_ci.targets.cass.signing import cass_pem, load_private_key
 
 VECTORS = Path(__file__).resolve().parent / "data" / "vectors" / "cass-signature-vectors.json"
 REGISTRY = "https://sandbox.credentialengineregistry.org"

@@ -22,20 +22,21 @@ from approval_fixtures import (
     WEBHOOK_SECRET,
     write_repository,
 )
-from competency_ci import approval
-from competency_ci.approval import Item, Request, build_request, issue_body, merge, read_state
-from competency_ci.build import load_frameworks
-from competency_ci.config import load_config
+from competency_ci.approval import request as approval
+from competency_ci.approval.request import Item, Request, build_request, issue_body, merge, read_state
+from competency_ci.frameworks.build import load_frameworks
+from competency_ci.frameworks.config import load_config
 from competency_ci.githubapi import GitHub, GitHubError
 from competency_ci.http import Budget, RemoteError, RetryPolicy
-from competency_ci.publish_record import Changes, PublishedFramework, PublishRecord, parse_record
-from competency_ci.status import FrameworkStatus, State
+from competency_ci.schema import descriptor_path
+from competency_ci.targets.record import Changes, PublishedFramework, PublishRecord, parse_record
+from competency_ci.targets.registry.status import FrameworkStatus, State
 from servers.github_api import GitHubServer
 from servers.recording import Reply
 from servers.registry import RegistryServer
 from servers.webhook import WebhookServer
 
-SCHEMA = Path(approval.__file__).parent / "schema" / "approval-webhook.schema.json"
+SCHEMA = Path(descriptor_path()).with_name("approval-webhook.schema.json")
 REPO = "acme/frameworks"
 CASS = "https://cass.example.org/api/"
 

@@ -23,12 +23,12 @@ from approval_fixtures import (
     SERVICE,
     write_repository,
 )
-from competency_ci.approval import read_state
-from competency_ci.build import load_frameworks
-from competency_ci.cass.ids import md5_key
-from competency_ci.config import load_config
-from competency_ci.jsonld import framework_to_graph
+from competency_ci.approval.request import read_state
+from competency_ci.frameworks.build import load_frameworks
+from competency_ci.frameworks.config import load_config
+from competency_ci.frameworks.jsonld import framework_to_graph
 from competency_ci.sandbox import SandboxServer
+from competency_ci.targets.cass.ids import md5_key
 from publish_support import our_key, private_pem
 from servers.github_api import GitHubServer
 from servers.registry import RegistryServer

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from competency_ci.build import InvalidFrameworks, build_frameworks, load_frameworks, parse_value
-from competency_ci.config import Config
+from competency_ci.frameworks.build import InvalidFrameworks, build_frameworks, load_frameworks, parse_value
+from competency_ci.frameworks.config import Config
+from competency_ci.frameworks.table import read_table
 from competency_ci.schema import load_schema
-from competency_ci.table import read_table
 from conftest import SAMPLES
 
 FW = "ce-1111abcd-1111-4111-8111-11111111111f"

@@ -20,13 +20,13 @@ from pathlib import Path
 
 import pytest
 
-from competency_ci.checks import bulk
-from competency_ci.config import Config
-from competency_ci.fix import fix_text
-from competency_ci.problems import Problem
+from competency_ci.frameworks.checks import bulk
+from competency_ci.frameworks.config import Config
+from competency_ci.frameworks.fix import fix_text
+from competency_ci.frameworks.problems import Problem
+from competency_ci.frameworks.table import read_table
+from competency_ci.frameworks.validate import check_table, validate_paths
 from competency_ci.schema import load_schema
-from competency_ci.table import read_table
-from competency_ci.validate import check_table, validate_paths
 from conftest import EXAMPLES
 from validate_support import C1, C2, C3, FW, GOOD, ORG, add_column, check
 

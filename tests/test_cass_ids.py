@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
-from competency_ci.cass.ids import guid, md5_key, short_id, storage_key, timestamp
+from competency_ci.targets.cass.ids import guid, md5_key, short_id, storage_key, timestamp
 
 BASE = "http://localhost/api/"
 NATIVE = BASE + "data/schema.cassproject.org.0.4.Framework/20b5aa58-c455-4a92-b50d-cc5aa48238c1/1795892812604"

@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from competency_ci.build import load_frameworks
-from competency_ci.cass.mapping import map_framework, versioned_id
-from competency_ci.cass.signing import canonical_string, cass_pem, load_private_key, signature_sheet
-from competency_ci.config import Config
+from competency_ci.frameworks.build import load_frameworks
+from competency_ci.frameworks.config import Config
+from competency_ci.targets.cass.mapping import map_framework, versioned_id
+from competency_ci.targets.cass.signing import canonical_string, cass_pem, load_private_key, signature_sheet
 from conftest import EXAMPLES, REPO, VECTORS
 
 NODE_DIR = REPO / "tests" / "node"

@@ -8,10 +8,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-from competency_ci.build import load_frameworks
-from competency_ci.config import Config
-from competency_ci.jsonld import dumps, framework_to_graph, graph_to_frameworks
-from competency_ci.model import Competency, Framework
+from competency_ci.frameworks.build import load_frameworks
+from competency_ci.frameworks.config import Config
+from competency_ci.frameworks.jsonld import dumps, framework_to_graph, graph_to_frameworks
+from competency_ci.frameworks.model import Competency, Framework
 from conftest import EXAMPLES, SAMPLES
 
 SANDBOX = "https://sandbox.credentialengineregistry.org"

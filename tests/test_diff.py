@@ -7,10 +7,10 @@ import io
 import json
 from pathlib import Path
 
-from competency_ci.build import load_frameworks
-from competency_ci.config import Config
-from competency_ci.diff import _longest_increasing, diff_frameworks
-from competency_ci.diff_report import markdown
+from competency_ci.frameworks.build import load_frameworks
+from competency_ci.frameworks.config import Config
+from competency_ci.frameworks.diff import _longest_increasing, diff_frameworks
+from competency_ci.report.diff import markdown
 
 COLUMNS = [
     "@id",

@@ -38,11 +38,11 @@ from pathlib import Path
 
 from frictionless import Dialect, Resource, Schema
 
-from competency_ci.config import Config
-from competency_ci.problems import Problem
+from competency_ci.frameworks.config import Config
+from competency_ci.frameworks.problems import Problem
+from competency_ci.frameworks.table import read_table
+from competency_ci.frameworks.validate import check_table
 from competency_ci.schema import COMPETENCY, FRAMEWORK, TemplateSchema, load_schema
-from competency_ci.table import read_table
-from competency_ci.validate import check_table
 from conftest import EXAMPLES
 
 # Our codes for a value that breaks a Table Schema constraint of its column, and which constraint:

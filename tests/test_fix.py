@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from competency_ci.config import Config
-from competency_ci.fix import FixResult, Unreadable, fix_text
+from competency_ci.frameworks.config import Config
+from competency_ci.frameworks.fix import FixResult, Unreadable, fix_text
+from competency_ci.frameworks.table import read_table
+from competency_ci.frameworks.validate import check_table
 from competency_ci.schema import load_schema
-from competency_ci.table import read_table
-from competency_ci.validate import check_table
 from conftest import SAMPLES
 
 CTID = re.compile(r"ce-[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")

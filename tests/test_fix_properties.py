@@ -11,11 +11,11 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from competency_ci.config import Config
-from competency_ci.fix import Unreadable, fix_text
+from competency_ci.frameworks.config import Config
+from competency_ci.frameworks.fix import Unreadable, fix_text
+from competency_ci.frameworks.table import read_table
+from competency_ci.frameworks.validate import check_table
 from competency_ci.schema import load_schema
-from competency_ci.table import read_table
-from competency_ci.validate import check_table
 
 SCHEMA = load_schema()
 # the problems `fix` exists to repair: none may survive it

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from competency_ci import forked
+from competency_ci.frameworks import forked
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from actionrunner import Command, evaluate, parse_commands, parse_key_values, substitute
-from competency_ci import github as gh
+from competency_ci.action import plumbing as gh
+from competency_ci.action.run import SECRET_ENV
 from competency_ci.gitfiles import changed_files
-from competency_ci.workflow import SECRET_ENV
 
 BASE, HEAD, MERGE = "a" * 40, "b" * 40, "c" * 40
 

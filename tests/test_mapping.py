@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from competency_ci.build import load_frameworks
-from competency_ci.cass.mapping import (
+from competency_ci.frameworks.build import load_frameworks
+from competency_ci.frameworks.config import Config
+from competency_ci.schema import load_schema
+from competency_ci.targets.cass.mapping import (
     CONTEXT,
     cass_mapping,
     map_framework,
     relation_id,
     versioned_id,
 )
-from competency_ci.config import Config
-from competency_ci.schema import load_schema
 from conftest import EXAMPLES
 from publish_support import FW, REGISTRY, A, B, C, D, framework_rows, load, uri, write_csv
 
@@ -173,7 +173,7 @@ def test_example_framework_maps_every_competency() -> None:
 
 
 def test_readme_holds_the_generated_mapping_table() -> None:
-    from competency_ci.cass.mapping import mapping_table
+    from competency_ci.targets.cass.mapping import mapping_table
     from conftest import REPO
 
     text = (REPO / "README.md").read_text("utf-8")

@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from competency_ci.cass.mapping import MappedFramework, map_framework
-from competency_ci.plan import make_plan, render_json, render_markdown, render_text
+from competency_ci.targets.cass.mapping import MappedFramework, map_framework
+from competency_ci.targets.cass.plan import make_plan, render_json, render_markdown, render_text
 from publish_support import (
     FW,
     FW2,

@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from competency_ci.cass.client import CassClient
-from competency_ci.cass.mapping import relation_id
-from competency_ci.config import Config
-from competency_ci.publish import PublishResult, publish_frameworks
+from competency_ci.frameworks.config import Config
 from competency_ci.sandbox import SandboxServer
+from competency_ci.targets.cass.client import CassClient
+from competency_ci.targets.cass.mapping import relation_id
+from competency_ci.targets.cass.publish import PublishResult, publish_frameworks
 from publish_support import (
     FW,
     A,
@@ -199,7 +199,7 @@ def test_stale_versions(sandbox: SandboxServer, tmp_path: Path) -> None:
 
 
 def _md5(object_id: str) -> str:
-    from competency_ci.cass.ids import md5_key
+    from competency_ci.targets.cass.ids import md5_key
 
     return md5_key(object_id)
 

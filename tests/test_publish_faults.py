@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 
-from competency_ci.cass.client import CassClient
-from competency_ci.config import Config
-from competency_ci.model import Framework
-from competency_ci.publish import PublishResult, account, publish_frameworks
+from competency_ci.frameworks.config import Config
+from competency_ci.frameworks.model import Framework
 from competency_ci.sandbox import SandboxServer
+from competency_ci.targets.cass.client import CassClient
+from competency_ci.targets.cass.publish import PublishResult, account, publish_frameworks
 from publish_support import (
     FW,
     FW2,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from competency_ci.cli.main import COMMANDS
-from competency_ci.codes import markdown_table
+from competency_ci.frameworks.codes import markdown_table
 from conftest import REPO
 
 README = (REPO / "README.md").read_text("utf-8")
@@ -14,7 +14,7 @@ README = (REPO / "README.md").read_text("utf-8")
 def test_codes_table_is_generated_from_the_catalogue() -> None:
     match = re.search(r"<!-- codes:start -->\n(.*?)\n<!-- codes:end -->", README, re.S)
     assert match, "README.md lacks the <!-- codes:start --> ... <!-- codes:end --> block"
-    assert match.group(1) == markdown_table(), "regenerate with: python -m competency_ci.codes"
+    assert match.group(1) == markdown_table(), "regenerate with: python -m competency_ci.frameworks.codes"
 
 
 def test_ci_runs_exactly_the_readme_test_command() -> None:

@@ -10,13 +10,19 @@ from typing import Any
 import pytest
 
 from approval_fixtures import API_KEY, KITCHEN, KNIVES, ORG, SERVICE, write_repository
-from competency_ci.build import load_frameworks
-from competency_ci.config import Config, load_config
+from competency_ci.frameworks.build import load_frameworks
+from competency_ci.frameworks.config import Config, load_config
+from competency_ci.frameworks.jsonld import framework_to_graph
+from competency_ci.frameworks.model import Framework
 from competency_ci.http import Attempt, Budget, RemoteError, RetryPolicy, new_session, retry_after, send
-from competency_ci.jsonld import framework_to_graph
-from competency_ci.model import Framework
-from competency_ci.registry import Assistant, AssistantResponse, RegistryError, RegistryReader, format_request
-from competency_ci.registry_publish import plan_registry, publish_registry
+from competency_ci.targets.registry.client import (
+    Assistant,
+    AssistantResponse,
+    RegistryError,
+    RegistryReader,
+    format_request,
+)
+from competency_ci.targets.registry.publish import plan_registry, publish_registry
 from servers.recording import Reply
 from servers.registry import RegistryServer
 

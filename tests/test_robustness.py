@@ -16,13 +16,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from competency_ci.checks import bulk
 from competency_ci.cli.main import main
-from competency_ci.config import Config
-from competency_ci.problems import Problem
+from competency_ci.frameworks.checks import bulk
+from competency_ci.frameworks.config import Config
+from competency_ci.frameworks.problems import Problem
+from competency_ci.frameworks.table import read_table
+from competency_ci.frameworks.validate import check_table, validate_paths
 from competency_ci.schema import load_schema
-from competency_ci.table import read_table
-from competency_ci.validate import check_table, validate_paths
 
 SCHEMA = load_schema()
 NAMES = list(SCHEMA.columns)

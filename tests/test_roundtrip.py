@@ -16,10 +16,10 @@ import pytest
 from rdflib import Dataset, Graph
 from rdflib.compare import graph_diff, to_isomorphic
 
-from competency_ci.build import load_frameworks
-from competency_ci.config import Config
-from competency_ci.csvwrite import framework_rows, to_csv
-from competency_ci.jsonld import framework_to_graph, graph_to_frameworks, registry_base, unwrap
+from competency_ci.frameworks.build import load_frameworks
+from competency_ci.frameworks.config import Config
+from competency_ci.frameworks.csvwrite import framework_rows, to_csv
+from competency_ci.frameworks.jsonld import framework_to_graph, graph_to_frameworks, registry_base, unwrap
 from competency_ci.schema import load_schema
 from conftest import EXAMPLES, SAMPLES
 

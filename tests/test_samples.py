@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from competency_ci.config import Config
-from competency_ci.validate import validate_paths
+from competency_ci.frameworks.config import Config
+from competency_ci.frameworks.validate import validate_paths
 from conftest import SAMPLES
 
 EXPECTED = {

@@ -12,9 +12,9 @@ import pytest
 import requests
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from competency_ci.cass.signing import cass_pem, load_private_key, signature_sheet
 from competency_ci.sandbox import RequestRecord, SandboxServer, start_embedded
 from competency_ci.sandbox.server import EMBEDDED_DB
+from competency_ci.targets.cass.signing import cass_pem, load_private_key, signature_sheet
 from conftest import VECTORS
 
 V = json.loads((VECTORS / "cass-signature-vectors.json").read_text("utf-8"))

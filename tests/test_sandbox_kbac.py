@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 import requests
 
-from competency_ci.cass.signing import cass_pem, entry_json, load_private_key, signature_sheet
 from competency_ci.sandbox import SandboxServer
+from competency_ci.targets.cass.signing import cass_pem, entry_json, load_private_key, signature_sheet
 from conftest import VECTORS
 
 V = json.loads((VECTORS / "cass-signature-vectors.json").read_text("utf-8"))

@@ -10,7 +10,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from competency_ci.cass.signing import (
+from competency_ci.targets.cass.signing import (
     KeyLoadError,
     canonical_string,
     cass_pem,

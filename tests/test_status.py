@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 
 from approval_fixtures import API_KEY, KITCHEN, KNIVES, SERVICE, write_repository
-from competency_ci.build import load_frameworks
-from competency_ci.config import load_config
-from competency_ci.jsonld import framework_to_graph
-from competency_ci.status import (
+from competency_ci.frameworks.build import load_frameworks
+from competency_ci.frameworks.config import load_config
+from competency_ci.frameworks.jsonld import framework_to_graph
+from competency_ci.targets.registry.status import (
     FrameworkStatus,
     State,
     compare,

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from competency_ci.codes import CODES
+from competency_ci.frameworks.codes import CODES
+from competency_ci.frameworks.template import TEMPLATE_TIERS, instruction, template_columns
 from competency_ci.schema import load_schema
-from competency_ci.template import TEMPLATE_TIERS, instruction, template_columns
 from conftest import SAMPLES
 
 MINIMUM = [

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from competency_ci.config import Config
-from competency_ci.validate import expand_paths, validate_paths
+from competency_ci.frameworks.config import Config
+from competency_ci.frameworks.validate import expand_paths, validate_paths
 from conftest import EXAMPLES
 from validate_support import C1, C2, GOOD, set_cell
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from competency_ci.checks.header import is_helper_column
+from competency_ci.frameworks.checks.header import is_helper_column
+from competency_ci.frameworks.table import read_table
 from competency_ci.schema import load_schema
-from competency_ci.table import read_table
 from validate_support import GOOD, add_column, check, drop_column, found
 
 

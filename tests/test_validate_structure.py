@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from competency_ci.checks.structure import CtidIndex
+from competency_ci.frameworks.checks.structure import CtidIndex
 from validate_support import C1, C2, C3, FW, GOOD, HEADER, ORG, add_column, check, found, set_cell
 
 C4 = "ce-7d6c5b4a-3f2e-4d1c-8b0a-9f8e7d6c5b56"

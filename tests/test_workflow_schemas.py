@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from competency_ci import github as gh
+from competency_ci.action import plumbing as gh
 from conftest import REPO
 
 ACTION = REPO / "action.yml"

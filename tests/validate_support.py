@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from competency_ci.checks.structure import CtidIndex
-from competency_ci.config import Config
-from competency_ci.problems import Problem
+from competency_ci.frameworks.checks.structure import CtidIndex
+from competency_ci.frameworks.config import Config
+from competency_ci.frameworks.problems import Problem
+from competency_ci.frameworks.table import read_table
+from competency_ci.frameworks.validate import check_table
 from competency_ci.schema import load_schema
-from competency_ci.table import read_table
-from competency_ci.validate import check_table
 
 # Lower-case version-4 CTIDs, fixed so that expected messages can name them.
 FW = "ce-5f0c7a52-3b1d-4e8a-9c2f-1d7e6b4a8c01"

@@ -7,9 +7,9 @@ import json
 import sys
 from pathlib import Path
 
-from competency_ci.build import InvalidFrameworks, load_frameworks
 from competency_ci.cli.shared import gc_paused, print_problems
-from competency_ci.config import REGISTRIES, Config, ConfigError, load_config
+from competency_ci.frameworks.build import InvalidFrameworks, load_frameworks
+from competency_ci.frameworks.config import REGISTRIES, Config, ConfigError, load_config
 
 PROG = "competency-ci convert"
 
@@ -61,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _csv_to_jsonld(path: Path, data: bytes, args: argparse.Namespace, config: Config) -> int:
-    from competency_ci.jsonld import dumps, framework_to_graph
+    from competency_ci.frameworks.jsonld import dumps, framework_to_graph
 
     registry = registry_url(args.registry, config)
     try:
@@ -100,8 +100,8 @@ def _csv_to_jsonld(path: Path, data: bytes, args: argparse.Namespace, config: Co
 
 
 def _jsonld_to_csv(path: Path, data: bytes, args: argparse.Namespace) -> int:
-    from competency_ci.csvwrite import framework_rows, to_csv
-    from competency_ci.jsonld import GraphError, graph_to_frameworks
+    from competency_ci.frameworks.csvwrite import framework_rows, to_csv
+    from competency_ci.frameworks.jsonld import GraphError, graph_to_frameworks
 
     try:
         document = json.loads(data.decode("utf-8-sig"))

@@ -6,10 +6,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from competency_ci.build import InvalidFrameworks, load_frameworks
 from competency_ci.cli.shared import gc_paused, print_problems
-from competency_ci.config import Config, load_config
-from competency_ci.model import Framework
+from competency_ci.frameworks.build import InvalidFrameworks, load_frameworks
+from competency_ci.frameworks.config import Config, load_config
+from competency_ci.frameworks.model import Framework
 
 PROG = "competency-ci diff"
 
@@ -54,8 +54,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from competency_ci.diff import diff_frameworks
-    from competency_ci.diff_report import render
+    from competency_ci.frameworks.diff import diff_frameworks
+    from competency_ci.report.diff import render
 
     config = load_config(args.config)
     try:

@@ -11,11 +11,11 @@ import difflib
 import io
 import sys
 
-from competency_ci.config import load_config
-from competency_ci.fix import Unreadable, fix_table
+from competency_ci.frameworks.config import load_config
+from competency_ci.frameworks.fix import Unreadable, fix_table
+from competency_ci.frameworks.table import read_table
+from competency_ci.frameworks.validate import display_path, expand_paths
 from competency_ci.schema import load_schema
-from competency_ci.table import read_table
-from competency_ci.validate import display_path, expand_paths
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -1,11 +1,11 @@
-"""`competency-ci github`: what the GitHub Action runs (the work is in ``competency_ci.workflow``)."""
+"""`competency-ci github`: what the GitHub Action runs (the work is in ``competency_ci.action.run``)."""
 
 from __future__ import annotations
 
 import argparse
 import os
 
-from competency_ci import github as gh
+from competency_ci.action import plumbing as gh
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -17,6 +17,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from competency_ci.workflow import run_action
+    from competency_ci.action.run import run_action
 
     return run_action(args.mode, args.config, dict(os.environ))

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from competency_ci import __version__
-from competency_ci.config import ConfigError
+from competency_ci.frameworks.config import ConfigError
 
 # name -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {

@@ -11,14 +11,14 @@ import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from competency_ci.config import Config, ConfigError, load_config
+from competency_ci.frameworks.config import Config, ConfigError, load_config
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
-    from competency_ci.model import Framework
-    from competency_ci.plan import Plan
-    from competency_ci.publish import PublishResult
+    from competency_ci.frameworks.model import Framework
+    from competency_ci.targets.cass.plan import Plan
+    from competency_ci.targets.cass.publish import PublishResult
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_REMOTE = 0, 1, 2, 3
 SANDBOX = "sandbox"
@@ -79,10 +79,10 @@ class SetupFailed(Exception):
 
 def load_frameworks_checked(paths: list[str], config: Config, out_format: str) -> list[Framework]:
     """Validate every selected file first; any error stops everything before a single request."""
-    from competency_ci import report
-    from competency_ci.build import InvalidFrameworks, assemble
+    from competency_ci.frameworks.build import InvalidFrameworks, assemble
+    from competency_ci.frameworks.validate import validate_paths
+    from competency_ci.report import problems as report
     from competency_ci.schema import load_schema
-    from competency_ci.validate import validate_paths
 
     result = validate_paths(paths or list(config.paths), config)
     code = result.exit_code(False)
@@ -107,9 +107,9 @@ def load_frameworks_checked(paths: list[str], config: Config, out_format: str) -
 
 def prepare(args: argparse.Namespace) -> Setup:
     """Configuration, validated frameworks, server and key; raises SetupFailed or ConfigError."""
-    from competency_ci.cass.client import check_server_url
-    from competency_ci.cass.signing import KeyLoadError, load_configured_key
     from competency_ci.sandbox.key import SANDBOX_KEY, sandbox_key
+    from competency_ci.targets.cass.client import check_server_url
+    from competency_ci.targets.cass.signing import KeyLoadError, load_configured_key
 
     config = load_config(args.config)
     if args.timeout <= 0:
@@ -142,7 +142,7 @@ def prepare(args: argparse.Namespace) -> Setup:
 
 
 def render_plan(plan: Plan, server: str, out_format: str) -> str:
-    from competency_ci.plan import render_json, render_markdown, render_text
+    from competency_ci.targets.cass.plan import render_json, render_markdown, render_text
 
     if out_format == "json":
         return render_json(plan, server)
@@ -153,7 +153,7 @@ def render_plan(plan: Plan, server: str, out_format: str) -> str:
 
 def execute(args: argparse.Namespace, *, dry_run: bool, show_plan: bool) -> tuple[PublishResult, Setup] | int:
     """Set up (validate first, server, key), then plan or publish; an int is a failed set-up's exit code."""
-    from competency_ci.publish import publish_frameworks
+    from competency_ci.targets.cass.publish import publish_frameworks
 
     try:
         setup = prepare(args)

@@ -16,7 +16,7 @@ from competency_ci.cli.plan import EXIT_REMOTE, add_common_arguments, execute
 from competency_ci.cli.registry_target import add_approval_argument
 
 if TYPE_CHECKING:
-    from competency_ci.publish import PublishResult
+    from competency_ci.targets.cass.publish import PublishResult
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -31,7 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from competency_ci.publish import account
+    from competency_ci.targets.cass.publish import account
 
     if args.target == "registry":
         from competency_ci.cli.registry_target import run_publish

@@ -1,7 +1,7 @@
 """`plan --target registry`, `publish --target registry` and `publish --request-approval KIND`.
 
 ``plan`` and ``publish`` parse the options (``add_arguments``) and hand over here; the work is in
-``competency_ci.registry_publish`` and ``competency_ci.approval``.
+``competency_ci.targets.registry.publish`` and ``competency_ci.approval.request``.
 
 Exit codes (as for the CASS target): 0 every framework published or unchanged; 1 (plan only) CE's
 ``format`` check rejects a framework; 2 unusable input, configuration or missing API key; 3 the
@@ -18,12 +18,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from competency_ci.cli.status import EXIT_OK, EXIT_PROBLEMS, EXIT_REMOTE
-from competency_ci.config import Config, ConfigError
+from competency_ci.frameworks.config import Config, ConfigError
 from competency_ci.http import Budget, RetryPolicy
 
 if TYPE_CHECKING:
-    from competency_ci.model import Framework
-    from competency_ci.publish_record import PublishRecord
+    from competency_ci.frameworks.model import Framework
+    from competency_ci.targets.record import PublishRecord
 
 TARGETS = ("cass", "registry")
 APPROVAL_KINDS = ("github-issue", "webhook", "none")
@@ -51,7 +51,7 @@ def add_approval_argument(parser: argparse.ArgumentParser) -> None:
 def _setup(args: argparse.Namespace) -> tuple[Config, list[Framework], Budget]:
     """Configuration, validated frameworks and one time budget; raises SetupFailed/ConfigError."""
     from competency_ci.cli.plan import load_frameworks_checked
-    from competency_ci.config import load_config
+    from competency_ci.frameworks.config import load_config
 
     config = load_config(args.config)
     if args.timeout <= 0:
@@ -63,8 +63,8 @@ def _setup(args: argparse.Namespace) -> tuple[Config, list[Framework], Budget]:
 def run_plan(args: argparse.Namespace) -> int:
     from competency_ci.cli.plan import SetupFailed
     from competency_ci.http import RemoteError
-    from competency_ci.registry import Assistant, RegistryError, RegistryReader
-    from competency_ci.registry_publish import plan_registry, render_plan
+    from competency_ci.targets.registry.client import Assistant, RegistryError, RegistryReader
+    from competency_ci.targets.registry.publish import plan_registry, render_plan
 
     try:
         config, frameworks, budget = _setup(args)
@@ -83,8 +83,8 @@ def run_plan(args: argparse.Namespace) -> int:
 
 def run_publish(args: argparse.Namespace) -> int:
     from competency_ci.cli.plan import SetupFailed
-    from competency_ci.registry import API_KEY_ENV, Assistant, RegistryReader
-    from competency_ci.registry_publish import (
+    from competency_ci.targets.registry.client import API_KEY_ENV, Assistant, RegistryReader
+    from competency_ci.targets.registry.publish import (
         RegistryOutcome,
         account,
         publish_registry,
@@ -129,7 +129,7 @@ def request_after_publish(
     args: argparse.Namespace, config: Config, frameworks: list[Framework], record: PublishRecord
 ) -> int:
     """``publish --request-approval KIND``: ask for approval of what this publish wrote to CASS."""
-    from competency_ci.approval import build_request
+    from competency_ci.approval.request import build_request
     from competency_ci.cli.request_approval import current_commit, run_url, send
 
     kind = args.request_approval

@@ -21,13 +21,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from competency_ci.cli.status import EXIT_OK, EXIT_REMOTE, add_timeout, budget
-from competency_ci.config import Config, ConfigError
+from competency_ci.frameworks.config import Config, ConfigError
 
 if TYPE_CHECKING:
-    from competency_ci.approval import Request
+    from competency_ci.approval.request import Request
+    from competency_ci.frameworks.model import Framework
     from competency_ci.http import Budget
-    from competency_ci.model import Framework
-    from competency_ci.publish_record import PublishRecord
+    from competency_ci.targets.record import PublishRecord
 
 KINDS = ("github-issue", "webhook", "none")
 
@@ -89,7 +89,7 @@ def run_url(given: str | None) -> str | None:
 
 
 def read_record(path: str) -> PublishRecord:
-    from competency_ci.publish_record import parse_record
+    from competency_ci.targets.record import parse_record
 
     try:
         return parse_record(json.loads(Path(path).read_text("utf-8")))
@@ -107,9 +107,9 @@ def make_request(
     record: PublishRecord | None = None,
 ) -> Request:
     """With a publish record: what it wrote. Without: what the Registry does not have yet."""
-    from competency_ci.approval import build_request
-    from competency_ci.registry import RegistryReader
-    from competency_ci.registry_publish import changes_since_live, read_live
+    from competency_ci.approval.request import build_request
+    from competency_ci.targets.registry.client import RegistryReader
+    from competency_ci.targets.registry.publish import changes_since_live, read_live
 
     commit, link = current_commit(config.root, args.commit), run_url(args.run_url)
     if record is not None:
@@ -121,7 +121,7 @@ def make_request(
 
 
 def show(request: Request, kind: str, out_format: str) -> str:
-    from competency_ci import approval
+    from competency_ci.approval import request as approval
 
     if out_format == "json":
         return json.dumps(approval.webhook_payload(request), indent=2, ensure_ascii=False) + "\n"
@@ -132,7 +132,7 @@ def show(request: Request, kind: str, out_format: str) -> str:
 
 def send(request: Request, kind: str, config: Config, shared: Budget, out_format: str) -> int:
     """Deliver and report; shared with ``publish --request-approval``."""
-    from competency_ci.approval import deliver
+    from competency_ci.approval.request import deliver
     from competency_ci.githubapi import GitHubError
     from competency_ci.http import RemoteError
 
@@ -152,9 +152,9 @@ def send(request: Request, kind: str, config: Config, shared: Budget, out_format
 
 def run(args: argparse.Namespace) -> int:
     from competency_ci.cli.plan import SetupFailed, load_frameworks_checked
-    from competency_ci.config import load_config
+    from competency_ci.frameworks.config import load_config
     from competency_ci.http import RemoteError
-    from competency_ci.registry import RegistryError
+    from competency_ci.targets.registry.client import RegistryError
 
     config = load_config(args.config)
     kind = args.kind or config.approval.kind

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from competency_ci.cli.main import EXIT_OK, EXIT_USAGE
-from competency_ci.config import load_config
+from competency_ci.frameworks.config import load_config
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

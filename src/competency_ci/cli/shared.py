@@ -7,13 +7,13 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from competency_ci.problems import Problem
+from competency_ci.frameworks.problems import Problem
 
 
 def print_problems(path: str, problems: list[Problem]) -> None:
     """The validator's own text report on stderr, so problems read the same as under ``validate``."""
-    from competency_ci.report import text
-    from competency_ci.validate import ValidationResult
+    from competency_ci.frameworks.validate import ValidationResult
+    from competency_ci.report.problems import text
 
     sys.stderr.write(text(ValidationResult(problems=problems, files=[path])))
 

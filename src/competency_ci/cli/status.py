@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from competency_ci.config import ConfigError
+from competency_ci.frameworks.config import ConfigError
 from competency_ci.http import Budget, RetryPolicy
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_REMOTE = 0, 1, 2, 3
@@ -58,14 +58,14 @@ def budget(args: argparse.Namespace) -> Budget:
 
 
 def run(args: argparse.Namespace) -> int:
-    from competency_ci import status
-    from competency_ci.approval import close_when_live
+    from competency_ci.approval.request import close_when_live
     from competency_ci.cli.plan import SetupFailed, load_frameworks_checked
-    from competency_ci.config import load_config
+    from competency_ci.frameworks.config import load_config
     from competency_ci.githubapi import GitHub, GitHubError
     from competency_ci.http import RemoteError
-    from competency_ci.registry import RegistryError, RegistryReader
-    from competency_ci.registry_publish import read_live
+    from competency_ci.targets.registry import status
+    from competency_ci.targets.registry.client import RegistryError, RegistryReader
+    from competency_ci.targets.registry.publish import read_live
 
     config = load_config(args.config)
     shared = budget(args)

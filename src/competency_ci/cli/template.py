@@ -6,8 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from competency_ci.frameworks.template import TEMPLATE_TIERS, template_text
 from competency_ci.schema import load_schema
-from competency_ci.template import TEMPLATE_TIERS, template_text
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -6,9 +6,9 @@ import argparse
 import sys
 
 from competency_ci.cli.main import default_format
-from competency_ci.config import load_config
-from competency_ci.report import FORMATS, REPORTERS
-from competency_ci.validate import validate_paths
+from competency_ci.frameworks.config import load_config
+from competency_ci.frameworks.validate import validate_paths
+from competency_ci.report.problems import FORMATS, REPORTERS
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
 
-from competency_ci.cass import ids
 from competency_ci.sandbox.kbac import (
     NOT_OWNER_CHANGE,
     NOT_OWNER_DELETE,
@@ -26,6 +25,7 @@ from competency_ci.sandbox.kbac import (
 )
 from competency_ci.sandbox.multipart import parse_form
 from competency_ci.sandbox.storage import Store, Stored, Write
+from competency_ci.targets.cass import ids
 
 CASS_VERSION = "1.7.4"  # the server version cass-api.md describes
 DEFAULT_POST_MAX_SIZE = 52_428_800  # §1.1: 50 MiB, advertised by /api/ping

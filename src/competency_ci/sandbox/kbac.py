@@ -2,7 +2,7 @@
 
 Mirrors CASS ``kbac.js`` (``signatureSheet``, ``signatureSheetEach``, ``validateSignatures``), with
 the status codes and plain-text bodies of §1.3. The canonical text comes from the same function
-the client signs with (``competency_ci.cass.signing.canonical_string``).
+the client signs with (``competency_ci.targets.cass.signing.canonical_string``).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from functools import lru_cache
 from typing import Any
 
-from competency_ci.cass import signing
+from competency_ci.targets.cass import signing
 
 OBJECT_NOT_FOUND = "Object not found or you did not supply sufficient permissions to access the object."
 NOT_OWNER_CHANGE = "Only an owner of an object may change it."

@@ -13,7 +13,7 @@ SANDBOX_KEY = Path(".competency-ci") / "sandbox-key.pem"
 
 def sandbox_key(root: Path) -> tuple[RSAPrivateKey, bool]:
     """The sandbox's own key under ``.competency-ci/``, generated on first use."""
-    from competency_ci.cass.signing import load_private_key
+    from competency_ci.targets.cass.signing import load_private_key
 
     path = root / SANDBOX_KEY
     if path.is_file():

@@ -1,0 +1,428 @@
+"""What the GitHub Action runs (``competency-ci github``): read the event, then review or publish.
+
+It reads the action's inputs from `CCI_*` environment variables (see ``github.ENV``) and the event
+from `GITHUB_EVENT_NAME`/`GITHUB_EVENT_PATH`, then, in `auto` mode:
+
+- pull request: validate the framework files it changes (annotations), and write the semantic diff
+  and, when CASS is configured and secrets are available, the publish plan as the job summary;
+- push to the default branch or merged pull request: validate everything, publish what differs
+  from the server, request approval, and report what was written (summary and step outputs).
+
+Every secret is masked before anything else is printed. Exit codes: 0 done, 1 validation problems,
+2 unusable inputs/event/configuration, 3 a remote service failed. The pure parts (event parsing,
+escaping, summaries) are in ``github.py``; this module is the shell around them.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from competency_ci.action import plumbing as gh
+from competency_ci.frameworks.config import Config, ConfigError, load_config, parse_config
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+
+    from competency_ci.frameworks.model import Framework
+    from competency_ci.frameworks.validate import ValidationResult
+    from competency_ci.gitfiles import FileChange
+    from competency_ci.targets.record import PublishRecord
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_REMOTE = 0, 1, 2, 3
+# Environment variables that hold secrets for the other commands (publish, request-approval).
+SECRET_ENV = ("CASS_KEY", "CE_REGISTRY_API_KEY", "APPROVAL_WEBHOOK_SECRET", "GITHUB_TOKEN")
+RECORD_FILE = "competency-ci-publish.json"  # in $RUNNER_TEMP: the publish record (publish_record.py)
+
+
+def emit(*lines: str) -> None:
+    sys.stdout.write("".join(line + "\n" for line in lines))
+    sys.stdout.flush()
+
+
+def worst(*codes: int) -> int:
+    """The exit code that matters most: unusable input, then remote failure, then problems."""
+    for code in (EXIT_USAGE, EXIT_REMOTE, EXIT_PROBLEMS):
+        if code in codes:
+            return code
+    return EXIT_OK
+
+
+@dataclass
+class Job:
+    settings: gh.Settings
+    config: Config
+    event: gh.Event
+    action: str  # review | publish | ignore
+    plan: bool  # show the read-only plan on review
+    environ: dict[str, str]
+    summary: list[str] = field(default_factory=list)
+    outputs: dict[str, str] = field(default_factory=dict)
+    code: int = EXIT_OK
+
+    def fail(self, code: int, message: str) -> None:
+        """An error as an annotation (escaped: messages may quote file contents) and in the summary."""
+        self.code = worst(self.code, code)
+        emit(gh.command("error", message, title="competency-ci"))
+        self.summary.append(f"> [!CAUTION]\n> {gh.markdown_cell(message)}\n")
+
+    def note(self, message: str) -> None:
+        emit(gh.stop_commands(message))
+        self.summary.append(f"> [!NOTE]\n> {gh.markdown_cell(message)}\n")
+
+
+def configure(config: Config, settings: gh.Settings) -> Config:
+    """The configuration file, overridden by the inputs that were given."""
+    if settings.registry:
+        chosen = parse_config({"registry": settings.registry}, config.root)
+        config = replace(
+            config,
+            registry=chosen.registry,
+            registry_url=chosen.registry_url,
+            assistant_url=chosen.assistant_url if chosen.registry != "custom" else config.assistant_url,
+        )
+    if settings.paths:
+        config = replace(config, paths=list(settings.paths))
+    if settings.organization:
+        config = replace(config, organization=settings.organization)
+    if settings.cass_url:
+        config = replace(config, cass=replace(config.cass, url=settings.cass_url))
+    approval = config.approval
+    if settings.approval:
+        approval = replace(approval, kind=settings.approval)
+    if settings.approvers:
+        approval = replace(approval, approvers=list(settings.approvers))
+    if settings.webhook_url:
+        approval = replace(approval, webhook_url=settings.webhook_url)
+    return replace(config, approval=approval)
+
+
+def read_event(environ: dict[str, str]) -> tuple[str, Any]:
+    name = environ.get("GITHUB_EVENT_NAME", "")
+    path = environ.get("GITHUB_EVENT_PATH", "")
+    if not name or not path:
+        raise gh.ActionError(
+            "GITHUB_EVENT_NAME and GITHUB_EVENT_PATH are not set: run this on GitHub Actions"
+        )
+    try:
+        return name, json.loads(Path(path).read_text("utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise gh.ActionError(f"cannot read the event payload {path}: {exc}") from None
+
+
+def run_action(mode_option: str | None, config_option: str | None, environ: dict[str, str]) -> int:
+    """The whole action run; returns the exit code."""
+    # Masks first: nothing may print a secret before GitHub knows to hide it. Secrets passed as
+    # plain environment variables (the names the other commands read) are masked too.
+    secret_vars = [gh.ENV[name] for name in gh.SECRET_INPUTS] + list(SECRET_ENV)
+    emit(*gh.mask_commands(environ.get(var, "") for var in secret_vars))
+    try:
+        settings = gh.settings_from_env(environ)
+        mode = mode_option or settings.mode
+        config = configure(load_config(settings.config or config_option), settings)
+        configured = (config.cass.key_env, config.approval.webhook_secret_env)
+        emit(*gh.mask_commands(environ.get(var, "") for var in configured if var not in secret_vars))
+        name, payload = read_event(environ)
+        event = gh.parse_event(name, payload, environ.get("GITHUB_REF"))
+    except (gh.ActionError, ConfigError) as exc:
+        emit(gh.command("error", str(exc), title="competency-ci"))
+        return EXIT_USAGE
+    action = {"validate": gh.REVIEW, "plan": gh.REVIEW, "publish": gh.PUBLISH}.get(mode, event.action)
+    job = Job(settings, config, event, action, plan=mode in ("auto", "plan"), environ=environ)
+    try:
+        if action == gh.IGNORE:
+            job.summary.append(f"## competency-ci\n\nNothing to do: {event.reason}.\n")
+        elif action == gh.REVIEW:
+            review(job)
+        else:
+            publish(job)
+    except ConfigError as exc:
+        job.fail(EXIT_USAGE, f"configuration error: {exc}")
+    finish(job)
+    return job.code
+
+
+def finish(job: Job) -> None:
+    job.outputs.setdefault("changed-frameworks", "[]")
+    job.outputs.setdefault("published", "[]")
+    job.outputs.setdefault("approval-issue-url", "")
+    gh.append_file(job.environ.get("GITHUB_STEP_SUMMARY"), gh.fit_summary("\n".join(job.summary)))
+    gh.append_file(
+        job.environ.get("GITHUB_OUTPUT"),
+        "".join(gh.output_record(k, v) for k, v in job.outputs.items()),
+    )
+
+
+# --- which files --------------------------------------------------------------------------------
+
+
+def framework_files(config: Config) -> dict[str, Path]:
+    """Every framework file of the working tree, by path relative to the repository's top level
+    (how git names them)."""
+    from competency_ci.frameworks.validate import expand_paths
+    from competency_ci.gitfiles import GitError, top_level
+
+    try:
+        top = top_level(config.root).resolve()
+    except GitError:
+        top = config.root.resolve()
+    return {p.resolve().relative_to(top).as_posix(): p for p in expand_paths([str(config.root)], config)}
+
+
+def pathspecs(config: Config) -> list[str]:
+    """The configured globs as git pathspecs, so git selects the same files for old revisions."""
+    return [f":(glob){p}" for p in config.paths] + [f":(glob,exclude){p}" for p in config.exclude]
+
+
+def changed_frameworks(job: Job) -> list[FileChange] | None:
+    """Framework files the event changed; None when every file counts (no usable base)."""
+    from competency_ci.gitfiles import GitError, changed_files
+
+    event, root = job.event, job.config.root
+    if event.base is None or event.head is None:
+        return None
+    for sha in (event.base, event.head):
+        if not gh.ensure_commit(root, sha):
+            job.note(f"Commit {sha} cannot be fetched (a force push?): checking every framework file.")
+            return None
+    try:
+        return changed_files(event.base, event.head, pathspecs(job.config), root)
+    except GitError as exc:
+        job.note(f"git diff failed ({exc}): checking every framework file.")
+        return None
+
+
+def changes_json(changes: list[FileChange] | None, files: dict[str, Path]) -> str:
+    """The `changed-frameworks` output; without a usable base every file is listed as `unknown`."""
+    if changes is None:
+        return json.dumps([{"path": p, "status": "unknown", "old-path": None} for p in sorted(files)])
+    return json.dumps(
+        [{"path": c.new_path or c.old_path, "status": c.status, "old-path": c.old_path} for c in changes]
+    )
+
+
+def validate(job: Job, paths: list[Path]) -> ValidationResult:
+    from competency_ci.frameworks.validate import validate_paths
+    from competency_ci.report import problems as report
+
+    result = validate_paths([str(p) for p in paths], job.config)
+    if result.files or result.unusable:
+        emit(report.github(result).rstrip("\n"))
+    for path, reason in result.unusable.items():
+        job.fail(EXIT_USAGE, f"{path}: {reason}")
+    job.summary.append(gh.problems_markdown(result.problems, report.summary(result)))
+    job.code = worst(job.code, result.exit_code(job.settings.strict))
+    return result
+
+
+def load(files: list[Path], config: Config) -> list[Framework]:
+    from competency_ci.frameworks.build import load_frameworks
+    from competency_ci.frameworks.validate import display_path
+
+    frameworks: list[Framework] = []
+    for path in files:
+        frameworks.extend(load_frameworks(display_path(path), config, data=path.read_bytes()))
+    return frameworks
+
+
+# --- pull requests ------------------------------------------------------------------------------
+
+
+def review(job: Job) -> None:
+    files = framework_files(job.config)
+    changes = changed_frameworks(job)
+    title = f"pull request #{job.event.number}" if job.event.number else job.event.reason
+    job.summary.append(f"## competency-ci: review of {title}\n")
+    job.outputs["changed-frameworks"] = changes_json(changes, files)
+    if changes is None:
+        selected = [files[p] for p in sorted(files)]
+    else:
+        if not changes:
+            job.summary.append("No framework files changed.\n")
+            return
+        selected = [files[c.new_path] for c in changes if c.new_path in files]
+    result = validate(job, selected)
+    if result.exit_code(False) == EXIT_OK:
+        diff_section(job, changes, selected)
+        if job.plan:
+            plan_section(job, selected)
+
+
+def diff_section(job: Job, changes: list[FileChange] | None, paths: list[Path]) -> None:
+    """The semantic diff against the base revision (against nothing when there is no base)."""
+    from competency_ci.frameworks.build import InvalidFrameworks, load_frameworks
+    from competency_ci.frameworks.diff import diff_frameworks
+    from competency_ci.gitfiles import GitError, read_at, top_level
+    from competency_ci.report.diff import markdown
+
+    old: list[Framework] = []
+    base = job.event.base
+    if base and changes:
+        top = top_level(job.config.root)
+        for change in changes:
+            if change.old_path is None:
+                continue
+            try:
+                old.extend(
+                    load_frameworks(change.old_path, job.config, data=read_at(base, change.old_path, top))
+                )
+            except (InvalidFrameworks, GitError):
+                job.note(f"{change.old_path} has errors at the base commit: its frameworks show as added.")
+    diffs = diff_frameworks(old, load(paths, job.config))
+    job.summary.append(markdown(diffs).replace("## Competency framework changes", "### Framework changes", 1))
+
+
+def plan_section(job: Job, paths: list[Path]) -> None:
+    """What publishing would write (read-only; needs the key, which forks do not get)."""
+    from competency_ci.targets.cass.plan import render_markdown
+    from competency_ci.targets.cass.publish import publish_frameworks
+
+    if not (job.config.cass.url and job.settings.target == "cass"):
+        return
+    if job.event.fork:
+        job.note(
+            "This pull request comes from a fork: GitHub gives it no secrets, so the publish plan is not "
+            "shown. It is shown on pull requests from branches of this repository."
+        )
+        return
+    key = signing_key(job, required=False)
+    if key is None:
+        job.note("No CASS key (the cass-key input is empty): the publish plan is not shown.")
+        return
+    if not paths:
+        return
+    frameworks = load(paths, job.config)
+    outcome = publish_frameworks(frameworks, job.config, job.config.cass.url, key, dry_run=True)
+    if outcome.error or outcome.plan is None:
+        job.fail(EXIT_REMOTE, f"cannot read {job.config.cass.url}: {outcome.error}")
+        return
+    job.summary.append(render_markdown(outcome.plan, outcome.server))
+
+
+def signing_key(job: Job, *, required: bool) -> RSAPrivateKey | None:
+    from competency_ci.targets.cass.signing import KeyLoadError, load_configured_key
+
+    cass = job.config.cass
+    environ = dict(job.environ)
+    if job.settings.cass_key:
+        environ[cass.key_env] = job.settings.cass_key
+    elif not required and not environ.get(cass.key_env) and not cass.key_file:
+        return None
+    try:
+        return load_configured_key(cass.key_env, cass.key_file, job.config.root, environ)
+    except KeyLoadError as exc:
+        raise ConfigError(
+            str(exc).replace(f"environment variable {cass.key_env}", "the cass-key input")
+        ) from None
+
+
+# --- merges -------------------------------------------------------------------------------------
+
+
+def publish(job: Job) -> None:
+    files = framework_files(job.config)
+    changes = changed_frameworks(job)
+    job.summary.append(f"## competency-ci: publish ({job.event.reason})\n")
+    job.outputs["changed-frameworks"] = changes_json(changes, files)
+    # Everything is validated and reconciled, not only this event's files: an earlier run that
+    # failed or was dropped is repaired by this one.
+    validate(job, [files[p] for p in sorted(files)])
+    if job.code != EXIT_OK:
+        job.summary.append("Nothing was published: fix the problems above first.\n")
+        return
+    frameworks = load([files[p] for p in sorted(files)], job.config)
+    if not frameworks:
+        job.summary.append("No frameworks to publish.\n")
+        return
+    record = (
+        publish_cass(job, frameworks) if job.settings.target == "cass" else publish_registry(job, frameworks)
+    )
+    if record is None:
+        return
+    if job.environ.get("RUNNER_TEMP"):
+        Path(job.environ["RUNNER_TEMP"], RECORD_FILE).write_text(record.to_json(), "utf-8")
+    written = [f for f in record.frameworks if f.outcome == "written"]
+    job.outputs["published"] = json.dumps([framework_dict(f) for f in written], ensure_ascii=False)
+    job.summary.append(gh.published_markdown(record))
+    request_approval(job, frameworks, record)
+
+
+def framework_dict(f: Any) -> dict[str, Any]:
+    from dataclasses import asdict
+
+    data: dict[str, Any] = asdict(f)
+    data["messages"] = list(f.messages)
+    return data
+
+
+def publish_cass(job: Job, frameworks: list[Framework]) -> PublishRecord | None:
+    from competency_ci.targets.cass.publish import publish_frameworks
+
+    server = job.config.cass.url
+    if not server:
+        raise ConfigError(
+            "publishing needs a CASS server: set the cass-url input or cass.url in the configuration"
+        )
+    key = signing_key(job, required=True)
+    assert key is not None
+    result = publish_frameworks(frameworks, job.config, server, key)
+    if not result.ok:
+        job.fail(
+            EXIT_REMOTE, f"publishing to {result.server} did not complete: {result.error or 'see below'}"
+        )
+    return result.record()
+
+
+def publish_registry(job: Job, frameworks: list[Framework]) -> PublishRecord | None:
+    from competency_ci.targets.registry.client import Assistant, RegistryReader
+    from competency_ci.targets.registry.publish import publish_registry as send
+
+    if not job.settings.registry_api_key:
+        raise ConfigError("target registry needs the registry-api-key input")
+    assistant = Assistant(job.config.assistant_url, job.settings.registry_api_key)
+    result = send(frameworks, job.config, RegistryReader(job.config.registry_url), assistant)
+    if not result.ok:
+        job.fail(EXIT_REMOTE, f"publishing to the Registry did not complete: {result.error or 'see below'}")
+    return result.record()
+
+
+def request_approval(job: Job, frameworks: list[Framework], record: PublishRecord) -> None:
+    from competency_ci.approval import request as approval
+    from competency_ci.githubapi import GitHub, GitHubError
+    from competency_ci.http import RemoteError
+
+    kind = job.config.approval.kind
+    repository = job.environ.get("GITHUB_REPOSITORY") or job.event.repository
+    server_url = job.environ.get("GITHUB_SERVER_URL", "https://github.com")
+    run_id = job.environ.get("GITHUB_RUN_ID")
+    run_url = f"{server_url}/{repository}/actions/runs/{run_id}" if repository and run_id else None
+    request = approval.build_request(
+        frameworks, job.config, record=record, repository=repository, commit=job.event.head, run_url=run_url
+    )
+    if kind == "none" or not request.items:
+        return
+    try:
+        if kind == "github-issue":
+            token = job.settings.github_token or job.environ.get("GITHUB_TOKEN")
+            repo = job.config.approval.repository or repository
+            if not token or not repo:
+                raise ConfigError("approval github-issue needs the github-token input and a repository")
+            client = GitHub(token, repo, job.environ.get("GITHUB_API_URL") or "https://api.github.com")
+            outcome = approval.request_github_issue(
+                client, request, job.config.approval.label, job.config.approval.approvers
+            )
+        else:
+            if not job.config.approval.webhook_url:
+                raise ConfigError("approval webhook needs the webhook-url input")
+            secret = job.settings.webhook_secret or job.environ.get(job.config.approval.webhook_secret_env)
+            outcome = approval.send_webhook(job.config.approval.webhook_url, request, secret or None)
+    except (GitHubError, RemoteError) as exc:
+        job.fail(EXIT_REMOTE, f"the approval request failed: {exc}")
+        return
+    if kind == "github-issue" and outcome.url:
+        job.outputs["approval-issue-url"] = outcome.url
+    link = f" ({outcome.url})" if outcome.url else ""
+    job.summary.append(f"### Approval\n\n{gh.markdown_cell(outcome.detail)}{link}\n")

@@ -1,0 +1,226 @@
+"""`.competency-ci.yaml`: optional repository configuration, validated with clear errors."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from competency_ci.frameworks.codes import CODES
+from competency_ci.frameworks.problems import Level
+
+CONFIG_NAME = ".competency-ci.yaml"
+
+REGISTRIES = {
+    "sandbox": "https://sandbox.credentialengineregistry.org",
+    "production": "https://credentialengineregistry.org",
+}
+ASSISTANTS = {
+    "sandbox": "https://sandbox.credentialengine.org/assistant",
+    "production": "https://apps.credentialengine.org/assistant",
+}
+PUBLISHERS = {
+    "sandbox": "https://sandbox.credentialengine.org/publisher",
+    "production": "https://apps.credentialengine.org/publisher",
+}
+
+
+class ConfigError(Exception):
+    """Unusable configuration (exit code 2)."""
+
+
+@dataclass
+class CassConfig:
+    url: str | None = None
+    key_env: str = "CASS_KEY"
+    key_file: str | None = None
+
+
+@dataclass
+class ApprovalConfig:
+    kind: str = "none"
+    label: str = "competency-approval"
+    approvers: list[str] = field(default_factory=list)
+    repository: str | None = None
+    publisher_url: str | None = None
+    webhook_url: str | None = None
+    webhook_secret_env: str = "APPROVAL_WEBHOOK_SECRET"
+
+
+@dataclass
+class Config:
+    root: Path
+    path: Path | None = None
+    paths: list[str] = field(default_factory=lambda: ["**/*.csv"])
+    exclude: list[str] = field(default_factory=list)
+    language: str = "en-US"
+    registry: str = "sandbox"
+    registry_url: str = REGISTRIES["sandbox"]
+    assistant_url: str = ASSISTANTS["sandbox"]
+    organization: str | None = None
+    rules: dict[str, Level] = field(default_factory=dict)
+    cass: CassConfig = field(default_factory=CassConfig)
+    approval: ApprovalConfig = field(default_factory=ApprovalConfig)
+
+    def level(self, code: str, default: Level) -> Level:
+        return self.rules.get(code, default)
+
+    @property
+    def publisher_url(self) -> str:
+        return self.approval.publisher_url or PUBLISHERS.get(self.registry, PUBLISHERS["sandbox"])
+
+
+def find_root(start: Path | None = None) -> Path:
+    """The directory holding `.competency-ci.yaml`, else the git work tree, else ``start``."""
+    here = (start or Path.cwd()).resolve()
+    for candidate in (here, *here.parents):
+        if (candidate / CONFIG_NAME).is_file():
+            return candidate
+    for candidate in (here, *here.parents):
+        if (candidate / ".git").exists():
+            return candidate
+    return here
+
+
+def _strings(value: Any, key: str) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return list(value)
+    raise ConfigError(f"{key}: expected a string or a list of strings, got {value!r}")
+
+
+def _section(raw: Any, key: str, allowed: set[str]) -> dict[str, Any]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{key}: expected a mapping, got {type(raw).__name__}")
+    unknown = sorted(set(raw) - allowed)
+    if unknown:
+        raise ConfigError(
+            f"{key}: unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(allowed))}"
+        )
+    return raw
+
+
+def _str(raw: dict[str, Any], key: str, where: str) -> str | None:
+    value = raw.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ConfigError(f"{where}{key}: expected a string, got {value!r}")
+    return value
+
+
+TOP_KEYS = {
+    "paths",
+    "exclude",
+    "language",
+    "registry",
+    "assistant",
+    "organization",
+    "rules",
+    "cass",
+    "approval",
+}
+
+
+def parse_config(data: Any, root: Path, path: Path | None = None) -> Config:
+    raw = _section(data, path.name if path else "configuration", TOP_KEYS)
+    cfg = Config(root=root, path=path)
+    if "paths" in raw:
+        cfg.paths = _strings(raw["paths"], "paths")
+    if "exclude" in raw:
+        cfg.exclude = _strings(raw["exclude"], "exclude")
+    if (lang := _str(raw, "language", "")) is not None:
+        cfg.language = lang
+    if (registry := _str(raw, "registry", "")) is not None:
+        if registry in REGISTRIES:
+            cfg.registry, cfg.registry_url, cfg.assistant_url = (
+                registry,
+                REGISTRIES[registry],
+                ASSISTANTS[registry],
+            )
+        elif registry.startswith(("http://", "https://")):
+            cfg.registry, cfg.registry_url = "custom", registry.rstrip("/")
+        else:
+            raise ConfigError(f"registry: expected sandbox, production or a URL, got {registry!r}")
+    if (assistant := _str(raw, "assistant", "")) is not None:
+        if not assistant.startswith(("http://", "https://")):
+            raise ConfigError(f"assistant: expected the Registry Assistant API base URL, got {assistant!r}")
+        cfg.assistant_url = assistant.rstrip("/")
+    cfg.organization = _str(raw, "organization", "")
+    rules = _section(raw.get("rules"), "rules", set(CODES))
+    for code, level in rules.items():
+        if level is False:  # YAML 1.1 reads a bare `off` as false
+            level = "off"
+        try:
+            cfg.rules[code] = Level(level)
+        except ValueError:
+            raise ConfigError(
+                f"rules.{code}: expected error, warning, notice or off, got {level!r}"
+            ) from None
+    cass = _section(raw.get("cass"), "cass", {"url", "key-env", "key-file"})
+    cfg.cass = CassConfig(
+        url=_str(cass, "url", "cass."),
+        key_env=_str(cass, "key-env", "cass.") or "CASS_KEY",
+        key_file=_str(cass, "key-file", "cass."),
+    )
+    approval_keys = {
+        "kind",
+        "label",
+        "approvers",
+        "repository",
+        "publisher-url",
+        "webhook-url",
+        "webhook-secret-env",
+    }
+    approval = _section(raw.get("approval"), "approval", approval_keys)
+    kind = _str(approval, "kind", "approval.") or "none"
+    if kind not in {"github-issue", "webhook", "none"}:
+        raise ConfigError(f"approval.kind: expected github-issue, webhook or none, got {kind!r}")
+    cfg.approval = ApprovalConfig(
+        kind=kind,
+        label=_str(approval, "label", "approval.") or "competency-approval",
+        approvers=_strings(approval.get("approvers", []), "approval.approvers"),
+        repository=_str(approval, "repository", "approval."),
+        publisher_url=_str(approval, "publisher-url", "approval."),
+        webhook_url=_str(approval, "webhook-url", "approval."),
+        webhook_secret_env=_str(approval, "webhook-secret-env", "approval.") or "APPROVAL_WEBHOOK_SECRET",
+    )
+    return cfg
+
+
+def load_config(explicit: str | None = None, start: Path | None = None) -> Config:
+    """Read the configuration (``explicit`` path, else `.competency-ci.yaml` at the root, else defaults)."""
+    if explicit:
+        path = Path(explicit)
+        if not path.is_file():
+            raise ConfigError(f"{explicit}: configuration file not found")
+        root = path.resolve().parent
+    else:
+        root = find_root(start)
+        path = root / CONFIG_NAME
+        if not path.is_file():
+            return Config(root=root)
+    try:
+        text = path.read_text("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from None
+    if not text.strip():  # an empty file marks the root; no need to load a YAML parser for it
+        return parse_config({}, root, path)
+    import yaml
+
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark is not None else ""
+        raise ConfigError(f"{path}:{where} invalid YAML: {getattr(exc, 'problem', exc)}") from None
+    return parse_config({} if data is None else data, root, path)
+
+
+def env_or_none(name: str) -> str | None:
+    value = os.environ.get(name)
+    return value if value else None

@@ -1,0 +1,85 @@
+"""The framework model as a template CSV: how a published framework comes under version control.
+
+Rows are written parents before children (as CASS's importer needs), identity as CTIDs, hierarchy
+as ``isTopChildOf``/``isChildOf`` only (``hasChild``/``hasTopChild`` are ignored on import), and only
+the columns that hold a value, in the descriptor's order.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+
+from competency_ci.frameworks.model import Competency, Framework, Value
+from competency_ci.schema import COMPETENCY, FRAMEWORK, TemplateSchema, load_schema
+
+Row = dict[str, str]
+
+
+def ordered(framework: Framework) -> list[Competency]:
+    """The competencies in model order if every parent precedes its children, else depth first."""
+    seen: set[int] = set()
+    for comp in framework.competencies:
+        if comp.parent is not None and id(comp.parent) not in seen:
+            return list(_depth_first(framework.top))
+        seen.add(id(comp))
+    return list(framework.competencies)
+
+
+def _depth_first(competencies: list[Competency]) -> Iterator[Competency]:
+    for comp in competencies:
+        yield comp
+        yield from _depth_first(comp.children)
+
+
+def framework_rows(frameworks: list[Framework], schema: TemplateSchema | None = None) -> list[Row]:
+    """One row per framework and competency, keyed by column name (empty cells left out)."""
+    schema = schema or load_schema()
+    shorten = {
+        name: {uri: short for short, uri in column.vocabulary.items()}
+        for name, column in schema.columns.items()
+        if column.vocabulary
+    }
+    sep = schema.separator
+
+    def cells(properties: dict[str, Value]) -> Row:
+        row: Row = {}
+        for name, value in properties.items():
+            short = shorten.get(name, {})
+            items = [value] if isinstance(value, str) else value
+            row[name] = sep.join(short.get(v, v) for v in items)
+        return row
+
+    rows: list[Row] = []
+    for fw in frameworks:
+        rows.append(_head(fw.id, schema.type_for(FRAMEWORK), fw.ctid) | cells(fw.properties))
+        for comp in ordered(fw):
+            row = _head(comp.id, schema.type_for(COMPETENCY), comp.ctid) | cells(comp.properties)
+            if comp.parent is None:
+                row["ceasn:isTopChildOf"] = fw.id
+            else:
+                row["ceasn:isChildOf"] = comp.parent.id
+            rows.append(row)
+    return rows
+
+
+def _head(id_: str, type_: str, ctid: str) -> Row:
+    row = {"@id": id_, "@type": type_}
+    if ctid:
+        row["ceterms:ctid"] = ctid
+    return row
+
+
+def to_csv(rows: list[Row], schema: TemplateSchema | None = None) -> str:
+    """CSV text: columns that hold a value in descriptor order, LF line ends, one final newline."""
+    schema = schema or load_schema()
+    used = {name for row in rows for name, value in row.items() if value}
+    header = [name for name in schema.columns if name in used]
+    header += sorted(used - set(header))
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([row.get(name, "") for name in header])
+    return out.getvalue()

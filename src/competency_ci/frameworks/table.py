@@ -1,0 +1,199 @@
+"""Reading a framework CSV into a Table, reporting shape problems instead of raising.
+
+Strict where CASS is strict (comma delimiter, UTF-8 with or without BOM); every record keeps the
+physical line it starts on, because quoted cells may span lines.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from competency_ci.frameworks.codes import problem
+from competency_ci.frameworks.problems import Problem
+
+csv.field_size_limit(sys.maxsize)
+
+_OTHER_DELIMITERS = {";": "semicolon", "\t": "tab", "|": "pipe"}
+
+
+@dataclass(slots=True)
+class Record:
+    """One data row: ``line`` is the physical line it starts on, ``row`` its spreadsheet row."""
+
+    line: int
+    row: int
+    cells: list[str]
+
+    def get(self, index: int) -> str:
+        return self.cells[index] if index < len(self.cells) else ""
+
+
+@dataclass
+class Table:
+    path: str
+    header: list[str]
+    records: list[Record]
+    header_line: int = 1
+    bom: bool = False
+    newline: str = "\n"
+    final_newline: bool = False
+    text: str = field(default="", repr=False)
+    index: dict[str, int] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        if not self.index:
+            for i, name in enumerate(self.header):
+                self.index.setdefault(name, i)
+
+    def col(self, name: str) -> int | None:
+        return self.index.get(name)
+
+    @cached_property
+    def lines(self) -> list[str]:
+        """The physical lines (split once: a report may ask for thousands of columns)."""
+        return self.text.splitlines()
+
+    def char_column(self, line: int, index: int) -> int:
+        """1-based character column where cell ``index`` starts on physical ``line`` (for GitHub)."""
+        lines = self.lines
+        if not 1 <= line <= len(lines):
+            return 1
+        text = lines[line - 1]
+        if line == 1 and text.startswith("\ufeff"):
+            text = text[1:]
+        field_no, quoted = 0, False
+        if index == 0:
+            return 1
+        for pos, ch in enumerate(text):
+            if ch == '"':
+                quoted = not quoted
+            elif ch == "," and not quoted:
+                field_no += 1
+                if field_no == index:
+                    return pos + 2
+        return 1
+
+
+def decode(path: str, data: bytes) -> tuple[str | None, bool, list[Problem]]:
+    """UTF-8 text (BOM removed), whether there was a BOM, and an encoding problem if any."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return (
+            None,
+            False,
+            [problem("not-utf8", path, 1, detail="the file is UTF-16 (Excel's 'Unicode Text')")],
+        )
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        byte = data[exc.start]
+        detail = f"byte 0x{byte:02X} on line {line} is not UTF-8"
+        try:
+            guess = data[exc.start : exc.start + 1].decode("cp1252")
+            detail += (
+                f" (in Windows-1252 it would be {guess!r}: the file was probably saved as"
+                " 'CSV (Comma delimited)')"
+            )
+        except UnicodeDecodeError:
+            pass
+        return None, False, [problem("not-utf8", path, line, detail=detail)]
+    bom = text.startswith("\ufeff")
+    return (text[1:] if bom else text), bom, []
+
+
+def _delimiter_problem(path: str, first_line: str) -> Problem | None:
+    unquoted = first_line
+    if '"' in first_line:
+        parts = first_line.split('"')
+        unquoted = "".join(parts[::2])
+    commas = unquoted.count(",")
+    for delimiter, name in _OTHER_DELIMITERS.items():
+        if unquoted.count(delimiter) > commas:
+            return problem("not-comma-delimited", path, 1, detail=f"the header is {name}-delimited")
+    return None
+
+
+def _lines(text: str) -> Iterator[str]:
+    """The text's lines with their endings (CR LF stays whole): csv.reader over these needs far
+    less memory than over a StringIO, which holds a 4-byte-per-character copy of the file."""
+    parts = text.split("\n")
+    last = parts.pop()
+    for part in parts:
+        yield part + "\n"
+    if last:
+        yield last
+
+
+def read_table(path: str, data: bytes) -> tuple[Table | None, list[Problem]]:
+    """Parse ``data``; returns (None, problems) when the file cannot be used at all."""
+    text, bom, problems = decode(path, data)
+    if text is None:
+        return None, problems
+    if not text.strip():
+        return None, [problem("empty-file", path, 1)]
+    newline = "\r\n" if "\r\n" in text else ("\r" if "\r" in text and "\n" not in text else "\n")
+    first_line = text.split("\n", 1)[0]
+    delimiter_issue = _delimiter_problem(path, first_line)
+    if delimiter_issue:
+        return None, [delimiter_issue]
+
+    lines = _lines(text) if "\n" in text else io.StringIO(text, newline="")
+    # strict: an unterminated quote or text after a closing quote is reported where it starts,
+    # instead of silently swallowing the rest of the file into one cell.
+    reader = csv.reader(lines, strict=True)
+    header: list[str] | None = None
+    header_line = 1
+    records: list[Record] = []
+    row = 1
+    start = 1
+    try:
+        for cells in reader:
+            end = reader.line_num
+            if not cells or not (cells[0] or any(cells)):
+                if header is None:
+                    problems.append(problem("no-header", path, start))
+                    return None, problems
+                problems.append(problem("blank-row", path, start, row=row + 1))
+                row += 1
+                start = end + 1
+                continue
+            if header is None:
+                header, header_line = cells, start
+            else:
+                row += 1
+                records.append(Record(start, row, cells))
+                if len(cells) != len(header):
+                    code = "too-many-cells" if len(cells) > len(header) else "too-few-cells"
+                    problems.append(
+                        problem(
+                            code, path, start, row=row, detail=f"{len(cells)} cells, header has {len(header)}"
+                        )
+                    )
+            start = end + 1
+    except csv.Error as exc:
+        if "unexpected end of data" in str(exc):
+            detail = f"a quoted cell opened in the row starting on line {start} is never closed"
+            line = start
+        else:
+            detail = f"{exc} on line {reader.line_num}: quote the whole cell and double any quote inside it"
+            line = reader.line_num or start
+        problems.append(problem("malformed-csv", path, line, detail=detail))
+        return None, problems
+    if header is None:
+        return None, [*problems, problem("empty-file", path, 1)]
+    table = Table(
+        path=path,
+        header=header,
+        records=records,
+        header_line=header_line,
+        bom=bom,
+        newline=newline,
+        final_newline=text.endswith(("\n", "\r")),
+        text=text,
+    )
+    return table, problems

@@ -1,0 +1,313 @@
+"""Validating framework CSVs: the checks on one table, and the run over files and directories.
+
+``check_table`` is pure (a Table in, Problems out); ``validate_paths`` is the thin shell that finds
+and reads the files, and indexes the CTIDs of every framework file of the repository so that
+duplicates across files are found even when pre-commit passes the files in batches.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from functools import cache
+from pathlib import Path
+
+from competency_ci.frameworks.checks import bulk
+from competency_ci.frameworks.checks.cells import check_description, check_rows, is_temporary_id
+from competency_ci.frameworks.checks.header import check_header
+from competency_ci.frameworks.checks.structure import CtidIndex, check_structure
+from competency_ci.frameworks.config import Config
+from competency_ci.frameworks.problems import Level, Problem
+from competency_ci.frameworks.table import Table, read_table
+from competency_ci.schema import TemplateSchema, load_schema
+
+__all__ = [
+    "CtidIndex",
+    "ValidationResult",
+    "check_table",
+    "display_path",
+    "expand_paths",
+    "is_framework_path",
+    "is_temporary_id",
+    "validate_paths",
+]
+
+# Directories never searched for framework files (version control, tool caches, JS packages).
+SKIP_DIRS = ("node_modules",)
+
+
+@dataclass
+class ValidationResult:
+    problems: list[Problem] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+    # path -> why it could not be read
+    unusable: dict[str, str] = field(default_factory=dict)
+    tables: dict[str, Table] = field(default_factory=dict, repr=False)
+    # files settled clean in bulk: their bytes, parsed into a Table only when asked for
+    settled: dict[str, bytes] = field(default_factory=dict, repr=False)
+
+    def table(self, path: str) -> Table:
+        """The parsed table of a file that was read (clean files are parsed on first use)."""
+        if path not in self.tables:
+            table, _ = read_table(path, self.settled.pop(path))
+            assert table is not None, "a settled file parses"
+            self.tables[path] = table
+        return self.tables[path]
+
+    def char_column(self, problem: Problem) -> int | None:
+        """1-based character column of a problem's cell in its file (None for file-level problems)."""
+        table = self.tables.get(problem.path)
+        if table is None or problem.index is None:
+            return None
+        return table.char_column(problem.line, problem.index)
+
+    def count(self, level: Level) -> int:
+        return sum(1 for p in self.problems if p.level is level)
+
+    def exit_code(self, strict: bool = False) -> int:
+        """0 clean, 1 errors (or warnings with ``strict``), 2 unusable input."""
+        if self.unusable:
+            return 2
+        if self.count(Level.ERROR) or (strict and self.count(Level.WARNING)):
+            return 1
+        return 0
+
+
+def apply_levels(problems: Iterable[Problem], config: Config) -> list[Problem]:
+    """Levels from the configuration's ``rules``; ``off`` drops the problem."""
+    if not config.rules:
+        return list(problems)
+    out = []
+    for p in problems:
+        level = config.rules.get(p.code)
+        if level is None:
+            out.append(p)
+        elif level is not Level.OFF:
+            out.append(replace(p, level=level))
+    return out
+
+
+def _ctid_search(schema: TemplateSchema) -> re.Pattern[str]:
+    """The CTID pattern of the schema's ctid column, for finding a CTID inside a URL."""
+    column = next(c for c in schema.columns.values() if c.kind == "ctid")
+    assert column.pattern is not None
+    return re.compile(column.pattern.pattern)
+
+
+def check_table(
+    table: Table, schema: TemplateSchema, config: Config, *, index: CtidIndex | None = None
+) -> list[Problem]:
+    """Header, row and structure checks on one table (``index``: CTIDs of the other files)."""
+    header, problems = check_header(table, schema)
+    if not any(p.code == "no-header" for p in problems):
+        row_problems, rows, refs = check_rows(table, schema, header)
+        problems += row_problems
+        problems += check_description(table, rows, header)
+        ctid_column = next(c.name for c in schema.columns.values() if c.kind == "ctid")
+        id_column = next(c.name for c in schema.columns.values() if c.kind == "id")
+        if header.position(id_column) is not None:  # without ids nothing can be resolved
+            problems += check_structure(
+                table,
+                rows,
+                refs,
+                header.position(id_column),
+                header.position(ctid_column),
+                _ctid_search(schema),
+                index,
+            )
+    problems.sort(key=lambda p: (p.line, -1 if p.index is None else p.index, p.code))
+    return apply_levels(problems, config)
+
+
+# --- finding files -------------------------------------------------------------------------------
+
+
+@cache
+def _glob(pattern: str) -> re.Pattern[str]:
+    """A path glob as a regex: ``**/`` spans directories, ``*`` and ``?`` stay inside one."""
+    out, i = [], 0
+    while i < len(pattern):
+        if pattern.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+        elif pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+        else:
+            ch = pattern[i]
+            out.append("[^/]*" if ch == "*" else "[^/]" if ch == "?" else re.escape(ch))
+            i += 1
+    return re.compile("".join(out))
+
+
+def _matches(relative: str, patterns: list[str]) -> bool:
+    return any(_glob(p).fullmatch(relative) for p in patterns)
+
+
+def _relative(path: Path, base: Path) -> str | None:
+    try:
+        return path.resolve().relative_to(base.resolve()).as_posix()
+    except ValueError:
+        return None
+
+
+def _walk(directory: Path) -> Iterator[Path]:
+    for top, dirs, files in os.walk(directory):
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in SKIP_DIRS)
+        for name in sorted(files):
+            yield Path(top, name)
+
+
+def expand_paths(paths: list[str], config: Config) -> list[Path]:
+    """Files to validate: files as given, directories searched with the configured ``paths`` globs
+    (relative to the repository root, or to the directory when it lies outside the root), minus
+    ``exclude``. Paths that do not exist are returned as they are, for the caller to report."""
+    found: dict[Path, None] = {}
+    for given in paths:
+        path = Path(given)
+        if path.is_dir():
+            for file in _walk(path):
+                rel = _relative(file, config.root) or file.relative_to(path).as_posix()
+                if _matches(rel, config.paths) and not _matches(rel, config.exclude):
+                    found.setdefault(file, None)
+        else:
+            relative = _relative(path, config.root) if path.exists() else None
+            if relative is None or not _matches(relative, config.exclude):
+                found.setdefault(path, None)
+    return list(found)
+
+
+def is_framework_path(relative: str, config: Config) -> bool:
+    """Whether a path relative to the repository root is a framework file by the configuration."""
+    return _matches(relative, config.paths) and not _matches(relative, config.exclude)
+
+
+def display_path(path: Path) -> str:
+    """How a file is named in output: relative to the working directory when inside it."""
+    return _relative(path, Path.cwd()) or str(path.resolve())
+
+
+# --- the cross-file CTID index -------------------------------------------------------------------
+
+
+def _index_rows(
+    index: CtidIndex, path: str, header: list[str], rows: Iterable[tuple[int, list[str]]]
+) -> None:
+    schema = load_schema()
+    names = [h.strip() for h in header]
+    kinds = {c.kind: c for c in schema.columns.values() if c.kind in ("id", "type", "ctid")}
+    positions = {k: names.index(c.name) if c.name in names else None for k, c in kinds.items()}
+    id_i, type_i, ctid_i = positions["id"], positions["type"], positions["ctid"]
+    if id_i is None and ctid_i is None:
+        return
+    is_ctid = _ctid_search(schema).fullmatch
+    known = schema.row_types
+    for line, cells in rows:
+        n = len(cells)
+        if type_i is not None and type_i < n:
+            row_type = cells[type_i]
+            if row_type not in known and schema.is_template_row(row_type):
+                continue
+        ctid = cells[ctid_i].strip() if ctid_i is not None and ctid_i < n else ""
+        if not (ctid and is_ctid(ctid)):
+            ctid = cells[id_i].strip() if id_i is not None and id_i < n else ""
+        if ctid and is_ctid(ctid):
+            index.add(ctid, path, line)
+
+
+def _scan_file(index: CtidIndex, path: str, data: bytes) -> None:
+    """Add a file's CTIDs to the index without building a Table (unreadable files are skipped:
+    they are reported when they are validated themselves)."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return
+    reader = csv.reader(io.StringIO(text, newline=""), strict=False)
+
+    def rows() -> Iterator[tuple[int, list[str]]]:
+        start = reader.line_num + 1
+        for cells in reader:
+            yield start, cells
+            start = reader.line_num + 1
+
+    try:
+        header = next(reader, None)
+        if header:
+            _index_rows(index, path, header, rows())
+    except csv.Error:
+        return
+
+
+def in_repository(config: Config) -> bool:
+    """Whether the root is a repository (configured, or a git work tree) rather than the
+    working directory by default: only a repository's files are searched for other frameworks."""
+    return config.path is not None or (config.root / ".git").exists()
+
+
+def build_index(config: Config, tables: list[Table], settled: Sequence[bulk.Settled] = ()) -> CtidIndex:
+    """CTIDs of the files being validated plus every other framework file of the repository."""
+    index = CtidIndex()
+    read = {Path(t.path).resolve() for t in tables} | {Path(s.path).resolve() for s in settled}
+    if len(read) > 1:  # a file's own CTIDs matter only to the other files
+        for table in tables:
+            _index_rows(index, table.path, table.header, ((r.line, r.cells) for r in table.records))
+        for clean in settled:
+            clean.add_to(index)
+    if not in_repository(config):
+        return index
+    for file in expand_paths([str(config.root)], config):
+        if file.resolve() in read:
+            continue
+        try:
+            data = file.read_bytes()
+        except OSError:
+            continue
+        _scan_file(index, display_path(file), data)
+    return index
+
+
+# --- the run -------------------------------------------------------------------------------------
+
+
+def validate_paths(
+    paths: list[str], config: Config, schema: TemplateSchema | None = None
+) -> ValidationResult:
+    """Validate the files; a file the bulk acceptor settles as clean skips the precise checks
+    (unless another file of the repository shares one of its CTIDs)."""
+    schema = schema or load_schema()
+    result = ValidationResult()
+    tables: list[Table] = []
+    settled: list[bulk.Settled] = []
+    for file in expand_paths(paths, config):
+        shown = display_path(file) if file.exists() else str(file)
+        try:
+            data = file.read_bytes()
+        except FileNotFoundError:
+            result.unusable[shown] = "no such file or directory"
+            continue
+        except OSError as exc:
+            result.unusable[shown] = exc.strerror or str(exc)
+            continue
+        result.files.append(shown)
+        clean = bulk.settle(shown, data, schema)
+        if clean is not None:
+            settled.append(clean)
+            continue
+        table, problems = read_table(shown, data)
+        result.problems += apply_levels(problems, config)
+        if table is not None:
+            tables.append(table)
+            result.tables[shown] = table
+    index = build_index(config, tables, settled) if tables or settled else None
+    for clean in settled:
+        result.settled[clean.path] = clean.data
+        if index is not None and clean.clashes(index):  # the precise checks say where
+            tables.append(result.table(clean.path))
+    order = {path: i for i, path in enumerate(result.files)}
+    for table in sorted(tables, key=lambda t: order[t.path]):
+        result.problems += check_table(table, schema, config, index=index)
+    return result
