@@ -172,10 +172,10 @@ def test_example_framework_maps_every_competency() -> None:
     assert framework["schema:dateCreated"] == "2025-09-01"
 
 
-def test_readme_holds_the_generated_mapping_table() -> None:
+def test_schema_reference_holds_the_generated_mapping_table() -> None:
     from competency_ci.targets.cass.mapping import mapping_table
     from conftest import REPO
 
-    text = (REPO / "README.md").read_text("utf-8")
+    text = (REPO / "docs" / "pages" / "reference" / "schema.md").read_text("utf-8")
     start = text.index("<!-- mapping-table:start -->\n") + len("<!-- mapping-table:start -->\n")
     assert text[start : text.index("<!-- mapping-table:end -->")] == mapping_table()

@@ -1,5 +1,5 @@
 """The real CE/CASS sample files (read in place) validate without errors; the notices and warnings
-they do get are exactly the documented ones (README.md, "The sample files")."""
+they do get are exactly the documented ones (docs/pages/guide/validate.md, "The sample files")."""
 
 from __future__ import annotations
 

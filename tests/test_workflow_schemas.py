@@ -31,7 +31,8 @@ def check_jsonschema(schema: str, *files: Path) -> subprocess.CompletedProcess[s
 
 
 def documentation() -> str:
-    return (REPO / "README.md").read_text("utf-8")
+    """The GitHub Action's guide, where the workflows, inputs and outputs are documented."""
+    return (REPO / "docs" / "pages" / "guide" / "github-action.md").read_text("utf-8")
 
 
 def action() -> dict[str, object]:
@@ -72,7 +73,7 @@ def test_every_input_and_output_is_documented() -> None:
         assert isinstance(entries, dict)
         for name, spec in entries.items():
             assert spec["description"].strip(), f"{section} {name} has no description"
-            assert f"| `{name}` |" in doc, f"{section} {name} is not documented in README.md"
+            assert f"| `{name}` |" in doc, f"{section} {name} is not in the action guide"
 
 
 def test_inputs_reach_the_command_only_through_env() -> None:
