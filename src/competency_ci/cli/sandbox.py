@@ -50,6 +50,7 @@ def run(args: argparse.Namespace) -> int:
     from competency_ci.sandbox.app import DEFAULT_POST_MAX_SIZE
     from competency_ci.sandbox.kbac import normalize_key
     from competency_ci.sandbox.server import EMBEDDED_DB, SandboxServer
+    from competency_ci.sandbox.state import state_dir
 
     if not is_loopback(args.host) and not args.allow_remote:
         print(
@@ -61,8 +62,9 @@ def run(args: argparse.Namespace) -> int:
     if args.db:
         db = args.db
     else:
-        db_path = load_config(args.config).root / EMBEDDED_DB
-        db_path.parent.mkdir(parents=True, exist_ok=True)
+        root = load_config(args.config).root
+        state_dir(root)
+        db_path = root / EMBEDDED_DB
         db = str(db_path)
     admin_keys: list[str] = []
     if args.admin_key:

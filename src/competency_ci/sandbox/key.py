@@ -5,10 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from competency_ci.sandbox.state import STATE_DIR, state_dir
+
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
-SANDBOX_KEY = Path(".competency-ci") / "sandbox-key.pem"
+SANDBOX_KEY = STATE_DIR / "sandbox-key.pem"
 
 
 def sandbox_key(root: Path) -> tuple[RSAPrivateKey, bool]:
@@ -25,7 +27,7 @@ def sandbox_key(root: Path) -> tuple[RSAPrivateKey, bool]:
     pem = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
-    path.parent.mkdir(parents=True, exist_ok=True)
+    state_dir(root)
     path.touch(mode=0o600)
     path.write_bytes(pem)
     return key, True

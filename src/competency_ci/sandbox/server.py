@@ -16,9 +16,10 @@ from types import TracebackType
 from typing import Any, TextIO
 
 from competency_ci.sandbox.app import DEFAULT_POST_MAX_SIZE, CassApp, Request, Response, Settings
+from competency_ci.sandbox.state import STATE_DIR, state_dir
 from competency_ci.sandbox.storage import Store
 
-EMBEDDED_DB = Path(".competency-ci") / "sandbox.sqlite3"
+EMBEDDED_DB = STATE_DIR / "sandbox.sqlite3"
 _WRITE_PATHS = ("/api/sky/repo/multiPut", "/api/sky/repo/multiDelete")
 
 
@@ -210,6 +211,6 @@ class SandboxServer:
 def start_embedded(root: Path, **options: Any) -> SandboxServer:
     """The in-process sandbox behind ``--server sandbox``: loopback, any free port, and a database
     under ``<root>/.competency-ci/`` so successive runs see what earlier runs published."""
+    state_dir(root)
     path = root / EMBEDDED_DB
-    path.parent.mkdir(parents=True, exist_ok=True)
     return SandboxServer(host="127.0.0.1", port=0, db_path=path, **options).start()
