@@ -288,6 +288,22 @@ def publish_frameworks(
 ) -> PublishResult:
     """Plan and (unless ``dry_run``) apply. Never raises for remote failures: see ``.error``."""
     client = client or CassClient(server, key, timeout=timeout)
+    result = plan_publish(frameworks, config, client, key)
+    if result.plan is None:
+        return result
+    if on_plan is not None:
+        on_plan(result.plan, client.server)
+    if dry_run:
+        for fr in result.frameworks:
+            fr.status, fr.message = UNCHANGED, "dry run: nothing written"
+        return _finish(result, client)
+    return apply_publish(client, result)
+
+
+def plan_publish(
+    frameworks: Sequence[Framework], config: Config, client: CassClient, key: RSAPrivateKey
+) -> PublishResult:
+    """Ping, read and plan (no write): the result holds the plan, or ``.error`` and no plan."""
     result = PublishResult(client.server)
     owner_pem = cass_pem(key.public_key())
     try:
@@ -302,14 +318,14 @@ def publish_frameworks(
         return _finish(result, client)
     result.plan = plan
     result.frameworks = [_new_result(fp, client) for fp in plan.frameworks]
-    if on_plan is not None:
-        on_plan(plan, client.server)
-    if dry_run:
-        for fr in result.frameworks:
-            fr.status, fr.message = UNCHANGED, "dry run: nothing written"
-        return _finish(result, client)
+    return _finish(result, client)
+
+
+def apply_publish(client: CassClient, result: PublishResult) -> PublishResult:
+    """Write what a planned result's plan says, framework by framework, accounting as it goes."""
+    assert result.plan is not None, "apply a result that plan_publish planned"
     stop: str | None = None
-    for fp, fr in zip(plan.frameworks, result.frameworks, strict=True):
+    for fp, fr in zip(result.plan.frameworks, result.frameworks, strict=True):
         if stop is not None:
             fr.message = "stopped before this framework"
             continue
@@ -340,5 +356,7 @@ __all__ = [
     "WRITTEN",
     "FrameworkResult",
     "PublishResult",
+    "apply_publish",
+    "plan_publish",
     "publish_frameworks",
 ]
