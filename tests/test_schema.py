@@ -20,7 +20,7 @@ ROW_TYPES = {FRAMEWORK, COMPETENCY}
 VALUE_KINDS = {"ctid", "ctid-or-uri", "uri", "date", "datetime", "language", "vocabulary", "text", "number"}
 KINDS = {"id", "type", *VALUE_KINDS}
 JSONLD = {"string", "languageMap", "languageMapList", "list", "uri", "uriList", "versionIdentifier"}
-CI_KEYS = {"rows", "tier", "kind", "multiple", "requiredFor", "vocabulary", "references", "jsonld", "cass"}
+CI_KEYS = {"rows", "tier", "kind", "multiple", "requiredFor", "vocabulary", "references", "jsonld", "cass", "export"}
 
 
 def header(path: Path) -> list[str]:
