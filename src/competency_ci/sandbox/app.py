@@ -26,12 +26,17 @@ from competency_ci.sandbox.kbac import (
 from competency_ci.sandbox.multipart import parse_form
 from competency_ci.sandbox.storage import Store, Stored, Write
 from competency_ci.targets.cass import ids
+from competency_ci.targets.cass.export import ceasn_export
 
 CASS_VERSION = "1.7.4"  # the server version cass-api.md describes
 DEFAULT_POST_MAX_SIZE = 52_428_800  # §1.1: 50 MiB, advertised by /api/ping
 # §3.2 (multiput.js): a stale version above this (i.e. a timestamp) is dropped, not bumped.
 TIMESTAMP_FLOOR = 1_743_202_754_349
 MAX_SEARCH_SIZE = 10_000  # §1.2: search size max
+CEASN_LONE_COMPETENCY = (  # ceasn.js: a competency no framework lists
+    "Individual competencies are not permitted to be represented in CEASN outside of a framework. "
+    "See https://github.com/CredentialEngine/CompetencyFrameworks/issues/43 for more details."
+)
 
 
 @dataclass
@@ -126,6 +131,8 @@ class CassApp:
             if as_put or method != "POST":
                 return Response(200)
             return self._multi_delete(request)
+        if method == "GET" and (rest.split("/")[0] in ("ceasn", "ctdlasn")):
+            return self._ceasn(request, rest.partition("/")[2])  # §1.2 GET /ceasn/{uid}: the CE view
         if rest == "data" or rest.startswith("data/"):
             if as_put:
                 return Response(200)  # §1.1: the data endpoint ignores PUT: 200, empty body
@@ -368,6 +375,47 @@ class CassApp:
             raise HttpError(401, NOT_OWNER_DELETE)
         self.store.delete_many([current.key])
         return Response(200)
+
+    def _ceasn(self, request: Request, uid: str) -> Response:
+        """The framework's CTDL-ASN export, modelled by ``targets.cass.export`` (cass-export.md).
+
+        ``{uid}`` (or ``?id=<url>``) names a framework, or a competency: then the competency's own
+        node from the first framework that lists it (``ceasn.js cassFrameworkAsCeasn``).
+        """
+        sheet = self._sheet(request, None)
+        wanted = parse_qs(request.query).get("id", [""])[-1]
+        key = uid.strip("/") or (ids.storage_key(wanted, self.settings.base_url) if wanted else "")
+        current = self.store.get(key) if key else None
+        if current is not None and not self._visible(current, current.body, sheet):
+            current = None
+        if current is None:
+            raise HttpError(404, OBJECT_NOT_FOUND)
+        obj = json.loads(current.body)
+        competency: str | None = None
+        if current.type != "Framework":
+            competency = ids.short_id(current.id)
+            obj = self._framework_listing(competency, sheet)
+        refs = [str(r) for r in [*(obj.get("competency") or []), *(obj.get("relation") or [])]]
+        found = self.store.get_many(ids.storage_key(r, self.settings.base_url) for r in refs)
+        objects = {
+            ids.short_id(stored.id): json.loads(stored.body)
+            for stored in found.values()
+            if self._visible(stored, stored.body, sheet)
+        }
+        graph = ceasn_export(obj, objects)
+        if competency is not None:
+            node = next((n for n in graph["@graph"][1:] if ids.short_id(n["@id"]) == competency), None)
+            return Response.raw_json(json.dumps(node, indent=2, ensure_ascii=False))
+        return Response.raw_json(json.dumps(graph, indent=2, ensure_ascii=False))
+
+    def _framework_listing(self, competency: str, sheet: SignatureSheet) -> dict[str, Any]:
+        """The first framework that lists ``competency`` (``EcFramework.search``), else 404."""
+        for stored in self.store.scan(["Framework"]):
+            framework = json.loads(stored.body)
+            listed = {ids.short_id(str(c)) for c in framework.get("competency") or []}
+            if competency in listed and self._visible(stored, stored.body, sheet):
+                return dict(framework)
+        raise HttpError(404, CEASN_LONE_COMPETENCY)
 
     def _search(self, request: Request, params: dict[str, list[str]]) -> Response:
         """§1.2 / §4 (optional): ``q`` limited to ``field:value`` terms joined by AND."""
