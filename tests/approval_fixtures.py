@@ -8,7 +8,21 @@ ORG = "ce-e58c4e21-94b5-4643-831e-d193ded463dc"
 GITHUB_TOKEN = "ghs_TESTtoken0123456789abcdefABCDEF0123"
 API_KEY = "0b6f4b1e-3d6c-4f51-9a0e-7d2c54b1e9aa"  # 36 characters, as CE's keys
 WEBHOOK_SECRET = "whsec-9f8e7d6c5b4a"
-PUBLISHER = "https://sandbox.credentialengine.org/publisher/summary/organization/42"
+PUBLISHER_BASE = "https://sandbox.credentialengine.org/publisher"
+PUBLISHER = f"{PUBLISHER_BASE}/summary/organization/42"  # the Organization Summary Page
+# The organization as the Registry serves it once CE has approved and published it.
+ORGANIZATION = {
+    "@context": "https://credreg.net/ctdl/schema/context/json",
+    "@id": f"https://sandbox.credentialengineregistry.org/graph/{ORG}",
+    "@graph": [
+        {
+            "@id": f"https://sandbox.credentialengineregistry.org/resources/{ORG}",
+            "@type": "ceterms:CredentialOrganization",
+            "ceterms:ctid": ORG,
+            "ceterms:name": {"en": "Riverside Community Kitchen"},
+        }
+    ],
+}
 COMMIT = "3f2a9c1d7e5b4a6f8091a2b3c4d5e6f708192a3b"
 
 HEADER = (
@@ -60,7 +74,7 @@ def write_repository(root: Path, registry_url: str, *, extra: str = "") -> Path:
         f"  label: competency-approval\n"
         f"  approvers: [alice, bob]\n"
         f"  repository: acme/frameworks\n"
-        f"  publisher-url: {PUBLISHER}\n" + extra,
+        f"  publisher-organization-id: 42\n" + extra,
         encoding="utf-8",
     )
     return config

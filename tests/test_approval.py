@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -17,13 +18,23 @@ from approval_fixtures import (
     GITHUB_TOKEN,
     KITCHEN,
     KNIVES,
+    ORG,
     PUBLISHER,
+    PUBLISHER_BASE,
     SERVICE,
     WEBHOOK_SECRET,
     write_repository,
 )
 from competency_ci.approval import request as approval
-from competency_ci.approval.request import Item, Request, build_request, issue_body, merge, read_state
+from competency_ci.approval.request import (
+    Item,
+    Request,
+    build_request,
+    issue_body,
+    merge,
+    read_state,
+    render_text,
+)
 from competency_ci.frameworks.build import load_frameworks
 from competency_ci.frameworks.config import load_config
 from competency_ci.githubapi import GitHub, GitHubError
@@ -53,8 +64,10 @@ def item(ctid: str, name: str, changes: Changes | None = None) -> Item:
     )
 
 
-def request(*items: Item, commit: str | None = COMMIT, run_url: str | None = None) -> Request:
-    return Request(tuple(items), PUBLISHER, "https://r", REPO, commit, run_url)
+def request(
+    *items: Item, commit: str | None = COMMIT, run_url: str | None = None, org_live: bool | None = True
+) -> Request:
+    return Request(tuple(items), PUBLISHER_BASE, "https://r", REPO, commit, run_url, PUBLISHER, ORG, org_live)
 
 
 A = "ce-00000000-0000-4000-8000-00000000000a"
@@ -73,12 +86,21 @@ def test_build_request_with_a_publish_record_lists_what_it_wrote(tmp_path: Path)
         "cass",
         CASS,
         (
-            PublishedFramework(KITCHEN, "Safe Kitchen Practice", "x", "written", Changes(added=1, moved=2)),
+            PublishedFramework(
+                KITCHEN,
+                "Safe Kitchen Practice",
+                "x",
+                "written",
+                Changes(added=1, moved=2),
+                verification="CE view matches the repository",
+            ),
             PublishedFramework(KNIVES, "Knife Skills", "x", "unchanged"),
             PublishedFramework(SERVICE, "Guest Service", "x", "failed"),
         ),
     )
-    result = build_request(frameworks, config, record=record, commit=COMMIT, run_url="https://ci/run/1")
+    result = build_request(
+        frameworks, config, record=record, commit=COMMIT, run_url="https://ci/run/1", organization_live=False
+    )
     uri = f"https://sandbox.credentialengineregistry.org/resources/{KITCHEN}"
     md5 = hashlib.md5(uri.encode()).hexdigest()
     assert result == Request(
@@ -92,13 +114,17 @@ def test_build_request_with_a_publish_record_lists_what_it_wrote(tmp_path: Path)
                 f"{CASS}ceasn/{md5}",
                 Changes(added=1, moved=2),
                 "written",
+                "CE view matches the repository",
             ),
         ),
-        PUBLISHER,
+        PUBLISHER_BASE,
         "https://sandbox.credentialengineregistry.org",
         REPO,
         COMMIT,
         "https://ci/run/1",
+        PUBLISHER,
+        ORG,
+        False,
     )
 
 
@@ -109,26 +135,78 @@ def test_digest_ignores_the_run_url_only() -> None:
     assert one.digest != request(item(A, "Alpha", Changes(added=1))).digest
 
 
-def test_issue_body_lists_frameworks_with_links_and_checkboxes() -> None:
-    req = request(
-        item(A, "Alpha <b>*x*", Changes(added=2, changed=1)), item(B, "Beta", Changes(new=True, added=3))
-    )
+PROCEDURE = [
+    f"1. Open the organization's [**Organization Summary Page**]({PUBLISHER}).",
+    "2. Select the **Frameworks** tab.",
+    "3. Select the frameworks listed below (or **Select All**).",
+    "4. Click **Approve All Selected Items**.",
+]
+
+
+def test_issue_body_walks_approvers_through_ces_procedure() -> None:
+    alpha = replace(item(A, "Alpha <b>*x*", Changes(added=2, changed=1)), cass_url="https://c/api/ceasn/1")
+    alpha = replace(alpha, verification="CE view matches the repository")
+    req = request(alpha, item(B, "Beta", Changes(new=True, added=3)))
     body = issue_body(merge(None, req), req)
-    lines = body.splitlines()
-    assert lines[0] == "<!-- competency-ci:approval -->"
-    assert lines[5] == (
-        f"- [ ] **Alpha \\<b\\>\\*x\\*** `{A}`: 2 added, 1 changed; [Registry](https://r/graph/{A}) · "
-        "`frameworks/alpha <b>*x*.csv`"
-    )
-    assert lines[6] == (
-        f"- [ ] **Beta** `{B}`: new framework, 3 competencies; [Registry](https://r/graph/{B}) · "
-        "`frameworks/beta.csv`"
-    )
-    assert lines[8] == "Last requested (commit 3f2a9c1d7e5b)."
-    assert f"[Credential Engine Publisher]({PUBLISHER})" in lines[3]
     state = read_state(body)
     assert state is not None
     assert (state.last, state.items) == (req.digest, list(req.items))
+    assert body.splitlines() == [
+        "<!-- competency-ci:approval -->",
+        "These competency frameworks were published to CASS and wait for approval before Credential Engine "
+        "publishes them to the Credential Registry. Review each one in its CE view (what CE will publish), "
+        "then approve them in the Publisher:",
+        "",
+        *PROCEDURE,
+        "",
+        "Then tick each framework's box here. Once approved, Credential Engine publishes the frameworks to "
+        "the Credential Registry; the Credential Finder shows a framework about 30 minutes after it is "
+        "published. `competency-ci status --close-approval-issue` closes this issue once every framework "
+        "is live in the Registry and matches the repository.",
+        "",
+        f"- [ ] **Alpha &lt;b&gt;\\*x\\*** `{A}`: 2 added, 1 changed; "
+        "CE view: CE view matches the repository; "
+        f"[CE view in CASS](https://c/api/ceasn/1) · [Registry](https://r/graph/{A}) · "
+        "`frameworks/alpha <b>*x*.csv`",
+        f"- [ ] **Beta** `{B}`: new framework, 3 competencies; [Registry](https://r/graph/{B}) · "
+        "`frameworks/beta.csv`",
+        "",
+        "Last requested (commit 3f2a9c1d7e5b).",
+        "",
+        state.to_comment(),
+    ]
+
+
+def test_the_organization_comes_first_when_it_is_not_published() -> None:
+    body = issue_body(merge(None, req := request(item(A, "Alpha"), org_live=False)), req)
+    first = (
+        "**First, the organization.** Frameworks cannot be approved until the organization itself has been "
+        f"approved and published, and `{ORG}` is not in the Credential Registry yet: use **Approve my "
+        "Organization** on the **My Organization** tab of the Publisher and wait for Credential Engine's "
+        "email that the organization is published. Then approve the frameworks as below."
+    )
+    assert body.splitlines()[3:9] == [first, "", *PROCEDURE]
+    unchecked = issue_body(merge(None, req := request(item(A, "Alpha"), org_live=None)), req)
+    assert unchecked.splitlines()[3] == (
+        "Frameworks cannot be approved until the organization itself has been approved and published (not "
+        "checked for this request). If it is not yet, first use **Approve my Organization** on the **My "
+        "Organization** tab of the Publisher and wait for Credential Engine's email that the organization is "
+        "published."
+    )
+
+
+def test_without_the_publisher_id_the_request_says_how_to_find_the_page() -> None:
+    req = replace(request(item(A, "Alpha")), summary_url=None)
+    assert issue_body(merge(None, req), req).splitlines()[3] == (
+        f"1. Sign in to the [Credential Engine Publisher]({PUBLISHER_BASE}), open **My Organization** and go "
+        "to the organization's **Organization Summary Page** (set `approval.publisher-organization-id` to "
+        "link it here)."
+    )
+    assert render_text(req).splitlines()[-4] == (
+        f"1. Sign in to the Credential Engine Publisher ({PUBLISHER_BASE}), open My Organization and go to "
+        "the organization's Organization Summary Page (set `approval.publisher-organization-id` to link it "
+        "here)."
+    )
 
 
 def test_state_survives_hostile_names() -> None:
@@ -220,8 +298,8 @@ def test_a_later_publish_comments_updates_the_checklist_and_is_idempotent(github
     ]
     assert github.comments[1][0]["body"] == (
         f"<!-- competency-ci:request sha256={second.digest} -->\n"
-        "New publish (commit abc): please approve these frameworks in the "
-        f"[Credential Engine Publisher]({PUBLISHER}):\n\n"
+        "New publish (commit abc): please approve these frameworks on the "
+        f"[Organization Summary Page]({PUBLISHER}), following the steps in the issue:\n\n"
         f"- [ ] **Beta** `{B}`: 1 removed; [Registry](https://r/graph/{B}) · `frameworks/beta.csv`\n"
     )
     state = read_state(github.issues[1]["body"])
@@ -233,6 +311,38 @@ def test_a_later_publish_comments_updates_the_checklist_and_is_idempotent(github
     )
     assert github.log()[count:] == [LIST]
     assert len(github.comments[1]) == 1
+
+
+def test_a_framework_approved_then_changed_is_named_for_approval_again(github: GitHubServer) -> None:
+    first = request(item(A, "Alpha"), item(B, "Beta"))
+    approval.request_github_issue(client(github), first, "competency-approval", [])
+    github.issues[1]["body"] = github.issues[1]["body"].replace(
+        f"- [ ] **Alpha** `{A}`", f"- [x] **Alpha** `{A}`"
+    )
+    second = request(item(A, "Alpha", Changes(changed=1)), commit="abc")
+    assert (
+        approval.request_github_issue(client(github), second, "competency-approval", []).action == "commented"
+    )
+    assert github.comments[1][0]["body"].splitlines()[3:] == [
+        f"- [ ] **Alpha** `{A}`: 1 changed; [Registry](https://r/graph/{A}) · `frameworks/alpha.csv` "
+        "**approved before, changed since: approve again**.",
+        "",
+        f"Approved before, changed since: approve again: **Alpha** `{A}`.",
+    ]
+    lines = github.issues[1]["body"].splitlines()
+    assert f"- [ ] **Alpha** `{A}`: 1 changed; [Registry](https://r/graph/{A}) · `frameworks/alpha.csv` " in [
+        line.partition("**approved")[0] for line in lines
+    ]
+    assert (
+        f"- [ ] **Beta** `{B}`: changes not recorded; [Registry](https://r/graph/{B}) · `frameworks/beta.csv`"
+        in lines
+    )
+    # a framework the Registry had live before this change needs approving again too, ticked or not
+    third = request(replace(item(B, "Beta", Changes(changed=2)), was_live=True), commit="def")
+    approval.request_github_issue(client(github), third, "competency-approval", [])
+    assert github.comments[1][-1]["body"].endswith(
+        f"Approved before, changed since: approve again: **Beta** `{B}`.\n"
+    )
 
 
 def test_a_comment_already_posted_is_not_posted_twice(github: GitHubServer) -> None:
@@ -301,7 +411,16 @@ def test_close_when_live_waits_for_every_framework_then_closes(github: GitHubSer
     done = FrameworkStatus(B, "Beta", "b.csv", State.CURRENT, f"https://r/graph/{B}")
     assert approval.close_when_live(client(github), "competency-approval", [current, done]).action == "closed"
     assert github.issues[1]["state"] == "closed" and github.issues[1]["state_reason"] == "completed"
-    assert github.comments[1][-1]["body"].startswith("All frameworks of this request are live")
+    assert github.comments[1][-1]["body"].splitlines() == [
+        "All frameworks of this request are live in the Credential Registry and match the repository:",
+        "",
+        f"- **Alpha** `{A}`: [live graph](https://r/graph/{A})",
+        f"- **Beta** `{B}`: [live graph](https://r/graph/{B})",
+        "",
+        "Note: the Credential Finder shows a framework about 30 minutes after it is published.",
+        "",
+        "Closed by `competency-ci status --close-approval-issue`.",
+    ]
     assert (
         approval.close_when_live(client(github), "competency-approval", [current, done]).action == "skipped"
     )
@@ -404,7 +523,8 @@ def test_request_approval_by_webhook_from_a_result_file(
     code, out, err = run_cli(*args, "--commit", COMMIT, "--run-url", "https://ci/run/5")
     assert (code, err) == (0, "")
     assert out == f"approval (webhook): POST {hook.hook_url}: HTTP 204 ({hook.hook_url})\n"
-    assert registry.requests == []  # the result file says what changed: no Registry reads
+    # the result file says what changed: the only Registry read is the organization's
+    assert registry.log() == [("GET", f"/graph/{ORG}")]
     [delivery] = hook.deliveries
     assert [(f["ctid"], f["changes"]["changed"], f["outcome"]) for f in delivery["frameworks"]] == [
         (KNIVES, 1, "written")
@@ -432,12 +552,40 @@ def test_request_approval_none_and_dry_run_send_nothing(tmp_path: Path, servers:
     config = write_repository(tmp_path, registry.url)
     code, out, _ = run_cli("request-approval", "--config", str(config), "--kind", "none")
     assert (code, out) == (0, "approval (none): approval requests are off (approval.kind: none)\n")
-    code, out, _ = run_cli("request-approval", "--config", str(config), "--dry-run", "--format", "json")
+    read = len(registry.requests)
+    code, out, err = run_cli("request-approval", "--config", str(config), "--dry-run", "--format", "json")
+    assert (code, err) == (
+        0,
+        "dry run: the Registry was not read (what is live, whether the organization is published); "
+        "add --check-registry to read it\n",
+    )
+    assert len(registry.requests) == read  # offline: nothing read, nothing waited for
     payload = json.loads(out)
     jsonschema.validate(payload, json.loads(SCHEMA.read_text("utf-8")))
-    assert [(f["ctid"], f["changes"]["new"]) for f in payload["frameworks"]] == [
-        (KITCHEN, True),
-        (KNIVES, True),
-        (SERVICE, True),
+    assert [(f["ctid"], f["changes"]) for f in payload["frameworks"]] == [
+        (KITCHEN, None),
+        (KNIVES, None),
+        (SERVICE, None),
+    ]
+    assert payload["organization"] == {"ctid": ORG, "live": None, "summary_url": PUBLISHER}
+    code, out, err = run_cli(
+        "request-approval", "--config", str(config), "--dry-run", "--check-registry", "--format", "json"
+    )
+    assert (code, err) == (0, "")
+    assert registry.log()[read:] == [("GET", f"/graph/{c}") for c in (ORG, KITCHEN, KNIVES, SERVICE)]
+    payload = json.loads(out)
+    jsonschema.validate(payload, json.loads(SCHEMA.read_text("utf-8")))
+    assert [(f["ctid"], f["changes"]["new"], f["approve_again"]) for f in payload["frameworks"]] == [
+        (KITCHEN, True, False),
+        (KNIVES, True, False),
+        (SERVICE, True, False),
+    ]
+    assert payload["organization"] == {"ctid": ORG, "live": False, "summary_url": PUBLISHER}
+    assert payload["procedure"][0].startswith("First, the organization. Frameworks cannot be approved")
+    assert payload["procedure"][1:] == [
+        f"1. Open the organization's Organization Summary Page ({PUBLISHER}).",
+        "2. Select the Frameworks tab.",
+        "3. Select the frameworks listed below (or Select All).",
+        "4. Click Approve All Selected Items.",
     ]
     assert gh.requests == []

@@ -19,6 +19,7 @@ from approval_fixtures import (
     GITHUB_TOKEN,
     KITCHEN,
     KNIVES,
+    ORGANIZATION,
     PUBLISHER,
     SERVICE,
     write_repository,
@@ -95,10 +96,12 @@ def test_publish_request_approval_and_track_until_live(world: dict[str, Any], ru
     resource = f"{registry.url}/resources/{KNIVES}"
     assert (
         f"- [ ] **Knife Skills** `{KNIVES}`: new framework, 2 competencies; "
-        f"[CASS]({cass.url}ceasn/{md5_key(resource)}) · "
+        f"[CE view in CASS]({cass.url}ceasn/{md5_key(resource)}) · "
         f"[Registry]({registry.url}/graph/{KNIVES}) · `frameworks/knives.csv`"
     ) in issue["body"].splitlines()
-    assert f"[Credential Engine Publisher]({PUBLISHER})" in issue["body"]
+    assert f"1. Open the organization's [**Organization Summary Page**]({PUBLISHER})." in issue["body"]
+    # the organization is not in the Registry yet: the request says to approve it first
+    assert issue["body"].splitlines()[3].startswith("**First, the organization.** Frameworks cannot be")
     state = read_state(issue["body"])
     assert state is not None and [i.ctid for i in state.items] == [KITCHEN, KNIVES, SERVICE]
 
@@ -131,7 +134,9 @@ def test_publish_request_approval_and_track_until_live(world: dict[str, Any], ru
     cli("request-approval", "--config", config, "--result", result, "--commit", "b" * 40)
     assert len(github.comments[1]) == 1 and len(github.issues) == 1
 
-    # 4. CE approves and publishes some: status shows the mix; the issue stays open.
+    # 4. CE approves the organization, then publishes some frameworks: status shows the mix; the
+    # issue stays open.
+    registry.make_live(ORGANIZATION)
     current = graphs(world["config"])
     registry.make_live(current[KITCHEN])
     older = json.loads(

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from approval_fixtures import API_KEY, KITCHEN, KNIVES, SERVICE, write_repository
+from approval_fixtures import API_KEY, KITCHEN, KNIVES, ORG, ORGANIZATION, SERVICE, write_repository
 from competency_ci.frameworks.build import load_frameworks
 from competency_ci.frameworks.config import load_config
 from competency_ci.frameworks.jsonld import framework_to_graph
@@ -108,6 +108,8 @@ RESULTS = [
 def test_render_text() -> None:
     assert render_text(RESULTS) == (
         "a.csv: A | B (ce-a): live and current\n"
+        "  live at https://r/resources/ce-a; the Credential Finder shows it about 30 minutes after it is "
+        "published\n"
         "b.csv: B (ce-b): live, older than the repository (awaiting approval of the latest change)\n"
         "  2 statement(s) only in the repository, 1 only in the Registry (https://r/graph/ce-b)\n"
         "    + x\n"
@@ -122,11 +124,13 @@ def test_render_markdown_escapes_cells() -> None:
         "## Credential Registry status\n\n"
         "| | Framework | CTID | Status | File |\n"
         "|---|---|---|---|---|\n"
-        "| ✅ | A \\| B | `ce-a` | [live and current](https://r/graph/ce-a) | `a.csv` |\n"
+        "| ✅ | A \\| B | `ce-a` | [live and current](https://r/resources/ce-a) | `a.csv` |\n"
         "| ⏳ | B | `ce-b` | [live, older than the repository (awaiting approval of the latest change)]"
-        "(https://r/graph/ce-b) | `b.csv` |\n"
+        "(https://r/resources/ce-b) | `b.csv` |\n"
         "| ⬜ | C | `ce-c` | not yet live | `c.csv` |\n\n"
-        "3 framework(s): 1 live and current, 1 awaiting approval of a change, 1 not yet live.\n"
+        "3 framework(s): 1 live and current, 1 awaiting approval of a change, 1 not yet live.\n\n"
+        "A framework that has just gone live: the Credential Finder shows it about 30 minutes after it is "
+        "published.\n"
     )
 
 
@@ -142,6 +146,7 @@ def test_render_json() -> None:
         "only_in_repository": 2,
         "only_in_registry": 1,
         "examples": ["+ x", "- y"],
+        "waiting_for_organization": False,
     }
 
 
@@ -170,11 +175,14 @@ def test_status_shows_the_mix_and_exit_code(tmp_path: Path, registry: Any, run_c
     older = copy.deepcopy(graphs[KNIVES])
     older["@graph"][1]["ceasn:competencyText"] = {"en": "Hold a knife."}
     registry.make_live(older)
+    registry.make_live(ORGANIZATION)
 
     code, out, err = run_cli("status", "--config", str(config))
     assert (code, err) == (0, "")
     assert out == (
         f"frameworks/kitchen.csv: Safe Kitchen Practice ({KITCHEN}): live and current\n"
+        f"  live at {registry.url}/resources/{KITCHEN}; the Credential Finder shows it about 30 minutes "
+        "after it is published\n"
         f"frameworks/knives.csv: Knife Skills ({KNIVES}): live, older than the repository "
         "(awaiting approval of the latest change)\n"
         f"  1 statement(s) only in the repository, 1 only in the Registry ({registry.url}/graph/{KNIVES})\n"
@@ -183,7 +191,7 @@ def test_status_shows_the_mix_and_exit_code(tmp_path: Path, registry: Any, run_c
         f"frameworks/service.csv: Guest Service ({SERVICE}): not yet live\n"
         "3 framework(s): 1 live and current, 1 awaiting approval of a change, 1 not yet live\n"
     )
-    assert registry.log() == [("GET", f"/graph/{c}") for c in (KITCHEN, KNIVES, SERVICE)]
+    assert registry.log() == [("GET", f"/graph/{c}") for c in (KITCHEN, KNIVES, SERVICE, ORG)]
     assert registry.requests[0].headers["Accept"] == "application/json"
     assert run_cli("status", "--config", str(config), "--exit-code")[0] == 1
 
@@ -204,10 +212,43 @@ def test_status_retries_a_503_then_reports(tmp_path: Path, registry: Any, run_cl
     code, out, _ = run_cli("status", "--config", str(config))
     assert code == 0
     assert out.endswith(
-        "3 framework(s): 0 live and current, 0 awaiting approval of a change, 3 not yet live\n"
+        "3 framework(s): 0 live and current, 0 awaiting approval of a change, 3 not yet live "
+        "(3 waiting for the organization to be published)\n"
     )
-    assert registry.log() == [("GET", f"/graph/{c}") for c in (KITCHEN, KITCHEN, KNIVES, SERVICE)]
-    assert [r.status for r in registry.requests] == [503, 404, 404, 404]
+    assert registry.log() == [("GET", f"/graph/{c}") for c in (KITCHEN, KITCHEN, KNIVES, SERVICE, ORG)]
+    assert [r.status for r in registry.requests] == [503, 404, 404, 404, 404]
+
+
+def test_status_says_frameworks_wait_for_the_organization(
+    tmp_path: Path, registry: Any, run_cli: Any
+) -> None:
+    config = write_repository(tmp_path, registry.url)
+    registry.make_live(repository_graphs(config)[KITCHEN])
+    code, out, err = run_cli("status", "--config", str(config))
+    assert (code, err) == (0, "")
+    waiting = (
+        "not yet live, waiting for the organization: frameworks cannot be approved until the organization "
+        "is approved and published (Approve my Organization, on the My Organization tab of the Publisher)"
+    )
+    assert out == (
+        f"frameworks/kitchen.csv: Safe Kitchen Practice ({KITCHEN}): live and current\n"
+        f"  live at {registry.url}/resources/{KITCHEN}; the Credential Finder shows it about 30 minutes "
+        "after it is published\n"
+        f"frameworks/knives.csv: Knife Skills ({KNIVES}): {waiting}\n"
+        f"frameworks/service.csv: Guest Service ({SERVICE}): {waiting}\n"
+        "3 framework(s): 1 live and current, 0 awaiting approval of a change, 2 not yet live "
+        "(2 waiting for the organization to be published)\n"
+    )
+    assert registry.log() == [("GET", f"/graph/{c}") for c in (KITCHEN, KNIVES, SERVICE, ORG)]
+    code, out, _ = run_cli("status", "--config", str(config), "--format", "json")
+    assert [(f["ctid"], f["waiting_for_organization"]) for f in json.loads(out)["frameworks"]] == [
+        (KITCHEN, False),
+        (KNIVES, True),
+        (SERVICE, True),
+    ]
+    registry.make_live(ORGANIZATION)
+    _, out, _ = run_cli("status", "--config", str(config))
+    assert f"frameworks/knives.csv: Knife Skills ({KNIVES}): not yet live\n" in out
 
 
 def test_status_gives_up_with_an_exact_account(tmp_path: Path, registry: Any, run_cli: Any) -> None:

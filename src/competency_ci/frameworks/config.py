@@ -44,6 +44,7 @@ class ApprovalConfig:
     approvers: list[str] = field(default_factory=list)
     repository: str | None = None
     publisher_url: str | None = None
+    publisher_organization_id: str | None = None
     webhook_url: str | None = None
     webhook_secret_env: str = "APPROVAL_WEBHOOK_SECRET"
 
@@ -68,7 +69,16 @@ class Config:
 
     @property
     def publisher_url(self) -> str:
-        return self.approval.publisher_url or PUBLISHERS.get(self.registry, PUBLISHERS["sandbox"])
+        url = self.approval.publisher_url or PUBLISHERS.get(self.registry, PUBLISHERS["sandbox"])
+        return url.rstrip("/")
+
+    @property
+    def organization_summary_url(self) -> str | None:
+        """The organization's Organization Summary Page in the Publisher, where frameworks are approved."""
+        org_id = self.approval.publisher_organization_id
+        if org_id:
+            return f"{self.publisher_url.split('/summary/organization/')[0]}/summary/organization/{org_id}"
+        return self.publisher_url if "/summary/organization/" in self.publisher_url else None
 
 
 def find_root(start: Path | None = None) -> Path:
@@ -111,6 +121,19 @@ def _str(raw: dict[str, Any], key: str, where: str) -> str | None:
     if not isinstance(value, str):
         raise ConfigError(f"{where}{key}: expected a string, got {value!r}")
     return value
+
+
+def _publisher_id(value: Any) -> str | None:
+    """The organization's id in the Publisher's URLs (``/summary/organization/{id}``): digits."""
+    if value is None:
+        return None
+    text = str(value).strip() if isinstance(value, int | str) and not isinstance(value, bool) else ""
+    if not text.isdigit() or not text.isascii():
+        raise ConfigError(
+            "approval.publisher-organization-id: expected the number at the end of the organization's "
+            "Organization Summary Page address in the Publisher (.../summary/organization/<number>)"
+        )
+    return text
 
 
 TOP_KEYS = {
@@ -173,6 +196,7 @@ def parse_config(data: Any, root: Path, path: Path | None = None) -> Config:
         "approvers",
         "repository",
         "publisher-url",
+        "publisher-organization-id",
         "webhook-url",
         "webhook-secret-env",
     }
@@ -186,6 +210,7 @@ def parse_config(data: Any, root: Path, path: Path | None = None) -> Config:
         approvers=_strings(approval.get("approvers", []), "approval.approvers"),
         repository=_str(approval, "repository", "approval."),
         publisher_url=_str(approval, "publisher-url", "approval."),
+        publisher_organization_id=_publisher_id(approval.get("publisher-organization-id")),
         webhook_url=_str(approval, "webhook-url", "approval."),
         webhook_secret_env=_str(approval, "webhook-secret-env", "approval.") or "APPROVAL_WEBHOOK_SECRET",
     )

@@ -8,7 +8,11 @@ separate steps (or jobs). Shape (``schema_version`` 1)::
                      "outcome": "written" | "unchanged" | "failed",
                      "changes": {"added": 0, "removed": 0, "changed": 0, "moved": 0,
                                  "properties": 0, "new": false} | null,
-                     "url": "<where the target holds it>" | null, "messages": ["..."]}]}
+                     "url": "<where the target holds it>" | null, "messages": ["..."],
+                     "verification": "<one line: what the CE-view check found>" | null}]}
+
+``verification`` is optional (absent in files written before it existed): the publish's CE-view
+check of that framework in words an approver reads, e.g. "CE view matches the repository".
 """
 
 from __future__ import annotations
@@ -68,6 +72,7 @@ class PublishedFramework:
     changes: Changes | None = None
     url: str | None = None
     messages: tuple[str, ...] = ()
+    verification: str | None = None
 
 
 @dataclass(frozen=True)
@@ -112,6 +117,7 @@ def parse_record(data: Any) -> PublishRecord:
                 changes,
                 item.get("url") if isinstance(item.get("url"), str) else None,
                 tuple(str(m) for m in item.get("messages") or []),
+                item.get("verification") if isinstance(item.get("verification"), str) else None,
             )
         )
     return PublishRecord(str(data.get("target", "")), str(data.get("server", "")), tuple(frameworks))

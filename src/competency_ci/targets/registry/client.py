@@ -147,6 +147,10 @@ class RegistryReader:
             raise RegistryError(f"GET {url}: HTTP {response.status_code}, expected a JSON-LD graph")
         return data
 
+    def is_published(self, ctid: str) -> bool:
+        """Is anything (an organization, a framework) live under this CTID?"""
+        return self.read_graph(ctid) is not None
+
 
 # --- the format endpoint's request, derived from the graph we publish ---------------------------
 
