@@ -11,6 +11,7 @@ from actionrunner import Command, evaluate, parse_commands, parse_key_values, su
 from competency_ci.action import plumbing as gh
 from competency_ci.action.run import SECRET_ENV
 from competency_ci.gitfiles import changed_files
+from competency_ci.report import escape as esc
 
 BASE, HEAD, MERGE = "a" * 40, "b" * 40, "c" * 40
 
@@ -149,7 +150,7 @@ def test_bad_inputs_are_refused(env: dict[str, str], message: str) -> None:
 
 def test_escaping_keeps_untrusted_text_inside_one_command() -> None:
     text = "50% done\r\n::error::owned"
-    line = gh.command("error", text, file="a,b.csv", line=3, title="bad: cell")
+    line = esc.command("error", text, file="a,b.csv", line=3, title="bad: cell")
     assert line == "::error file=a%2Cb.csv,line=3,title=bad%3A cell::50%25 done%0D%0A::error::owned"
     assert parse_commands(line) == [
         # the runner reads one command whose message is the original text
@@ -159,7 +160,7 @@ def test_escaping_keeps_untrusted_text_inside_one_command() -> None:
 
 def test_stop_commands_silence_untrusted_lines() -> None:
     text = "ok\n::error::owned\n::set-output name=x::y"
-    wrapped = gh.stop_commands(text, token="t0k3n")
+    wrapped = esc.stop_commands(text, token="t0k3n")
     assert wrapped == "::stop-commands::t0k3n\nok\n::error::owned\n::set-output name=x::y\n::t0k3n::"
     assert parse_commands(wrapped + "\n::notice::after") == [Command("notice", {}, "after")]
 
@@ -197,7 +198,7 @@ def test_summary_is_cut_at_the_limit() -> None:
 
 
 def test_markdown_cell_cannot_break_the_table() -> None:
-    assert gh.markdown_cell("a|b\n<script>\\") == "a\\|b &lt;script&gt;\\\\"
+    assert esc.md_cell("a|b\n<script>\\") == "a\\|b &lt;script&gt;\\\\"
 
 
 # --- the local runner's expression evaluator (used by the end-to-end tests) -----------------------

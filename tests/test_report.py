@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from competency_ci.report.problems import escape_data, escape_property
+from competency_ci.report.escape import escape_data, escape_property
 from validate_support import C1, C2, FW, HEADER, ORG
 
 ROWS = [

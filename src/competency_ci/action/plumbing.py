@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from competency_ci.report.problems import escape_data, escape_property
+from competency_ci.report.escape import command, md_cell, md_code, md_link
 
 if TYPE_CHECKING:
     from competency_ci.frameworks.problems import Problem
@@ -219,11 +219,6 @@ def parse_event(name: str, payload: Any, ref: str | None = None) -> Event:
 # --- workflow commands ----------------------------------------------------------------------------
 
 
-def command(name: str, message: str = "", **properties: str | int) -> str:
-    props = ",".join(f"{k}={escape_property(str(v))}" for k, v in properties.items())
-    return f"::{name}{' ' + props if props else ''}::{escape_data(message)}"
-
-
 def mask_commands(values: Iterable[str]) -> list[str]:
     """`::add-mask::` lines for every secret, line by line (GitHub masks single lines: PEM keys)."""
     lines: list[str] = []
@@ -233,12 +228,6 @@ def mask_commands(values: Iterable[str]) -> list[str]:
             if len(part) >= 4 and command("add-mask", part) not in lines:
                 lines.append(command("add-mask", part))
     return lines
-
-
-def stop_commands(text: str, token: str | None = None) -> str:
-    """Wrap untrusted multi-line text so that none of its lines is run as a workflow command."""
-    token = token or _secrets.token_hex(16)
-    return f"::stop-commands::{token}\n{text.rstrip(chr(10))}\n::{token}::"
 
 
 def output_record(name: str, value: str, delimiter: str | None = None) -> str:
@@ -259,12 +248,6 @@ def fit_summary(markdown: str, limit: int = SUMMARY_LIMIT) -> str:
     note = "\n\n**The summary was cut here: it exceeds GitHub's 1 MiB limit. Run the command locally.**\n"
     keep = data[: limit - len(note.encode("utf-8"))].decode("utf-8", "ignore")
     return keep[: keep.rfind("\n") + 1] + note
-
-
-def markdown_cell(text: str) -> str:
-    """Text safe inside a Markdown table cell: no pipes, no line breaks, no HTML."""
-    text = text.replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
-    return " ".join(text.split())
 
 
 # --- the shell: runner files and git --------------------------------------------------------------
@@ -296,7 +279,7 @@ def ensure_commit(root: Path, sha: str, remote: str = "origin") -> bool:
     return has_commit(root, sha)
 
 
-# --- job summary sections (Markdown; every value from a file goes through markdown_cell) ----------
+# --- job summary sections (Markdown; every value from a file goes through report.escape) ----------
 
 
 def problems_markdown(problems: list[Problem], headline: str) -> str:
@@ -305,27 +288,26 @@ def problems_markdown(problems: list[Problem], headline: str) -> str:
     if problems:
         lines += ["| file | line | cell | level | code | message |", "|---|---:|---|---|---|---|"]
         for p in sorted(problems, key=lambda p: (p.path, p.line, -1 if p.index is None else p.index, p.code)):
-            cell = f"{p.cell} ({markdown_cell(p.column or '')})" if p.cell else ""
-            message = markdown_cell(p.message + (f" Hint: {p.hint}" if p.hint else ""))
-            path = markdown_cell(p.path)
-            lines.append(f"| `{path}` | {p.line} | {cell} | {p.level.value} | `{p.code}` | {message} |")
+            cell = f"{p.cell} ({md_cell(p.column or '')})" if p.cell else ""
+            message = md_cell(p.message + (f" Hint: {p.hint}" if p.hint else ""))
+            path = md_code(p.path, table=True)
+            lines.append(f"| {path} | {p.line} | {cell} | {p.level.value} | `{p.code}` | {message} |")
         lines.append("")
     return "\n".join(lines)
 
 
 def published_markdown(record: PublishRecord) -> str:
-    lines = [f"### Published to {record.target} `{markdown_cell(record.server)}`", ""]
+    lines = [f"### Published to {record.target} {md_code(record.server)}", ""]
     if not record.frameworks:
         return "\n".join([*lines, "No frameworks.", ""])
     lines += ["| file | framework | CTID | outcome | changes |", "|---|---|---|---|---|"]
     for f in record.frameworks:
-        name = markdown_cell(f.name)
-        if f.url:
-            name = f"[{name}]({f.url})"
+        name = md_link(f.name, f.url)
         changes = str(f.changes) if f.changes is not None else ""
         detail = "; ".join(f.messages) if f.outcome == "failed" else changes
         lines.append(
-            f"| `{markdown_cell(f.path)}` | {name} | `{f.ctid}` | {f.outcome} | {markdown_cell(detail)} |"
+            f"| {md_code(f.path, table=True)} | {name} | {md_code(f.ctid, table=True)} | {f.outcome} "
+            f"| {md_cell(detail)} |"
         )
     written = sum(1 for f in record.frameworks if f.outcome == "written")
     lines += [

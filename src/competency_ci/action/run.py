@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from competency_ci.action import plumbing as gh
 from competency_ci.frameworks.config import Config, ConfigError, load_config, parse_config
+from competency_ci.report import escape as esc
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
@@ -66,12 +67,12 @@ class Job:
     def fail(self, code: int, message: str) -> None:
         """An error as an annotation (escaped: messages may quote file contents) and in the summary."""
         self.code = worst(self.code, code)
-        emit(gh.command("error", message, title="competency-ci"))
-        self.summary.append(f"> [!CAUTION]\n> {gh.markdown_cell(message)}\n")
+        emit(esc.command("error", message, title="competency-ci"))
+        self.summary.append(f"> [!CAUTION]\n> {esc.md_text(message)}\n")
 
     def note(self, message: str) -> None:
-        emit(gh.stop_commands(message))
-        self.summary.append(f"> [!NOTE]\n> {gh.markdown_cell(message)}\n")
+        emit(esc.stop_commands(message))
+        self.summary.append(f"> [!NOTE]\n> {esc.md_text(message)}\n")
 
 
 def configure(config: Config, settings: gh.Settings) -> Config:
@@ -128,13 +129,13 @@ def run_action(mode_option: str | None, config_option: str | None, environ: dict
         name, payload = read_event(environ)
         event = gh.parse_event(name, payload, environ.get("GITHUB_REF"))
     except (gh.ActionError, ConfigError) as exc:
-        emit(gh.command("error", str(exc), title="competency-ci"))
+        emit(esc.command("error", str(exc), title="competency-ci"))
         return EXIT_USAGE
     action = {"validate": gh.REVIEW, "plan": gh.REVIEW, "publish": gh.PUBLISH}.get(mode, event.action)
     job = Job(settings, config, event, action, plan=mode in ("auto", "plan"), environ=environ)
     try:
         if action == gh.IGNORE:
-            job.summary.append(f"## competency-ci\n\nNothing to do: {event.reason}.\n")
+            job.summary.append(f"## competency-ci\n\nNothing to do: {esc.md_text(event.reason)}.\n")
         elif action == gh.REVIEW:
             review(job)
         else:
@@ -235,7 +236,7 @@ def review(job: Job) -> None:
     files = framework_files(job.config)
     changes = changed_frameworks(job)
     title = f"pull request #{job.event.number}" if job.event.number else job.event.reason
-    job.summary.append(f"## competency-ci: review of {title}\n")
+    job.summary.append(f"## competency-ci: review of {esc.md_text(title)}\n")
     job.outputs["changed-frameworks"] = changes_json(changes, files)
     if changes is None:
         selected = [files[p] for p in sorted(files)]
@@ -325,7 +326,7 @@ def signing_key(job: Job, *, required: bool) -> RSAPrivateKey | None:
 def publish(job: Job) -> None:
     files = framework_files(job.config)
     changes = changed_frameworks(job)
-    job.summary.append(f"## competency-ci: publish ({job.event.reason})\n")
+    job.summary.append(f"## competency-ci: publish ({esc.md_text(job.event.reason)})\n")
     job.outputs["changed-frameworks"] = changes_json(changes, files)
     # Everything is validated and reconciled, not only this event's files: an earlier run that
     # failed or was dropped is repaired by this one.
@@ -424,5 +425,5 @@ def request_approval(job: Job, frameworks: list[Framework], record: PublishRecor
         return
     if kind == "github-issue" and outcome.url:
         job.outputs["approval-issue-url"] = outcome.url
-    link = f" ({outcome.url})" if outcome.url else ""
-    job.summary.append(f"### Approval\n\n{gh.markdown_cell(outcome.detail)}{link}\n")
+    link = f" ({esc.md_link(outcome.url, outcome.url)})" if outcome.url else ""
+    job.summary.append(f"### Approval\n\n{esc.md_text(outcome.detail)}{link}\n")

@@ -7,10 +7,11 @@ Only the chosen command's module is imported, so a pre-commit run of ``validate`
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from competency_ci import __version__
 from competency_ci.frameworks.config import ConfigError
@@ -36,6 +37,23 @@ EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_REMOTE = 0, 1, 2, 3
 def default_format() -> str:
     """yamllint-style auto selection: GitHub annotations on GitHub Actions, text elsewhere."""
     return "github" if os.environ.get("GITHUB_ACTIONS") else "text"
+
+
+@contextlib.contextmanager
+def guarded_output() -> Iterator[None]:
+    """Every command prints through :class:`CommandGuard`: no line of its output can run a GitHub
+    workflow command unless ``report.escape`` built it on purpose, whatever the input held."""
+    from competency_ci.report.escape import CommandGuard
+
+    out, err = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = CommandGuard(out), CommandGuard(err)
+    try:
+        yield
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(BrokenPipeError, ValueError):
+                stream.flush()
+        sys.stdout, sys.stderr = out, err
 
 
 def _top_parser() -> argparse.ArgumentParser:
@@ -77,7 +95,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:
         return int(exc.code or 0) and EXIT_USAGE
     try:
-        return int(module.run(options))
+        with guarded_output():
+            return int(module.run(options))
     except ConfigError as exc:
         print(f"competency-ci {name}: configuration error: {exc}", file=sys.stderr)
         return EXIT_USAGE

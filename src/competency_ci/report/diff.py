@@ -7,6 +7,7 @@ from typing import Any
 
 from competency_ci.frameworks.diff import CompetencyChange, FrameworkDiff, Item, Move, PropertyChange, totals
 from competency_ci.frameworks.model import Value
+from competency_ci.report.escape import md_cell, md_code, md_text, one_line
 
 FORMATS = ("text", "json", "markdown")
 DETAILS_AFTER = 10  # markdown lists longer than this fold into <details>
@@ -71,7 +72,7 @@ def text(diffs: list[FrameworkDiff]) -> str:
         for move in d.moved:
             lines.append(f"  > {move.new.ctid} {move.new.label}: {_where(move.old)} -> {_where(move.new)}")
     lines.append(summary_line(diffs))
-    return "\n".join(lines) + "\n"
+    return "\n".join(one_line(line) for line in lines) + "\n"
 
 
 # --- json ----------------------------------------------------------------------------------------
@@ -125,12 +126,8 @@ def json_report(diffs: list[FrameworkDiff]) -> str:
 # --- markdown ------------------------------------------------------------------------------------
 
 
-def _cell(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
-
-
 def _md_value(value: Value | None) -> str:
-    return _cell(_value(value))
+    return md_cell(_value(value))
 
 
 def _table(title: str, header: list[str], rows: list[list[str]]) -> list[str]:
@@ -147,7 +144,9 @@ def _table(title: str, header: list[str], rows: list[list[str]]) -> list[str]:
 
 
 def _md_where(item: Item) -> str:
-    return ("top" if item.parent is None else f"under `{item.parent}`") + f", #{item.position}"
+    return (
+        "top" if item.parent is None else f"under {md_code(item.parent, table=True)}"
+    ) + f", #{item.position}"
 
 
 def markdown(diffs: list[FrameworkDiff]) -> str:
@@ -164,7 +163,7 @@ def markdown(diffs: list[FrameworkDiff]) -> str:
     ]
     for d in diffs:
         path = d.new_path or d.old_path or ""
-        lines += [f"### {_cell(d.name)} (`{d.ctid}`): {d.status}", "", f"File: `{path}`", ""]
+        lines += [f"### {md_text(d.name)} ({md_code(d.ctid)}): {d.status}", "", f"File: {md_code(path)}", ""]
         if d.status != "changed":
             noun = "competency" if d.competencies == 1 else "competencies"
             lines += [f"Framework {d.status} with {d.competencies} {noun}.", ""]
@@ -179,30 +178,37 @@ def markdown(diffs: list[FrameworkDiff]) -> str:
         lines += _table(
             f"{_plural(len(d.properties), 'framework property', 'framework properties')} changed",
             ["property", "old", "new"],
-            [[f"`{p.name}`", _md_value(p.old), _md_value(p.new)] for p in d.properties],
+            [[md_code(p.name, table=True), _md_value(p.old), _md_value(p.new)] for p in d.properties],
         )
         lines += _table(
             f"{len(d.added)} added",
             ["competency", "CTID", "where"],
-            [[_cell(i.label), f"`{i.ctid}`", _md_where(i)] for i in d.added],
+            [[md_cell(i.label), md_code(i.ctid, table=True), _md_where(i)] for i in d.added],
         )
         lines += _table(
             f"{len(d.removed)} removed",
             ["competency", "CTID"],
-            [[_cell(i.label), f"`{i.ctid}`"] for i in d.removed],
+            [[md_cell(i.label), md_code(i.ctid, table=True)] for i in d.removed],
         )
         lines += _table(
             f"{len(d.changed)} changed",
             ["competency", "CTID", "properties"],
             [
-                [_cell(ch.item.label), f"`{ch.item.ctid}`", ", ".join(f"`{n}`" for n in ch.names)]
+                [
+                    md_cell(ch.item.label),
+                    md_code(ch.item.ctid, table=True),
+                    ", ".join(md_code(n, table=True) for n in ch.names),
+                ]
                 for ch in d.changed
             ],
         )
         lines += _table(
             f"{len(d.moved)} moved",
             ["competency", "CTID", "from", "to"],
-            [[_cell(m.new.label), f"`{m.new.ctid}`", _md_where(m.old), _md_where(m.new)] for m in d.moved],
+            [
+                [md_cell(m.new.label), md_code(m.new.ctid, table=True), _md_where(m.old), _md_where(m.new)]
+                for m in d.moved
+            ],
         )
     return "\n".join(lines).rstrip("\n") + "\n"
 

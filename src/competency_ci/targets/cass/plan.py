@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from competency_ci.report.escape import md_cell, md_code, md_text, one_line
 from competency_ci.schema import COMPETENCY, FRAMEWORK
 from competency_ci.targets.cass.ids import short_id
 from competency_ci.targets.cass.mapping import (
@@ -260,23 +261,23 @@ def render_text(plan: Plan, server: str, *, detail: int = 50) -> str:
             lines.append(f"  ! cannot update {change.kind} {change.label}: this key is not one of its owners")
     if plan.empty:
         lines.append("No changes: nothing would be written.")
-    return "\n".join(lines) + "\n"
+    return "\n".join(one_line(line) for line in lines) + "\n"
 
 
 def render_markdown(plan: Plan, server: str, *, detail: int = 50) -> str:
-    lines = [f"### CASS publish plan for `{server}`", ""]
+    lines = [f"### CASS publish plan for {md_code(server)}", ""]
     lines += [
         "| file | framework | create | update | delete | left in place |",
         "|---|---|---:|---:|---:|---:|",
     ]
     for fp in plan.frameworks:
         counts = " | ".join(str(fp.count(a)) for a in (CREATE, UPDATE, DELETE, KEEP))
-        lines.append(f"| `{fp.path}` | {fp.name} | {counts} |")
+        lines.append(f"| {md_code(fp.path, table=True)} | {md_cell(fp.name)} | {counts} |")
     for fp in plan.frameworks:
         if not fp.changes:
             continue
-        lines += ["", f"<details><summary>{fp.name}: {fp.summary}</summary>", ""]
-        lines += [f"- {_line(c)}" for c in fp.changes[:detail]]
+        lines += ["", f"<details><summary>{md_text(fp.name)}: {fp.summary}</summary>", ""]
+        lines += [f"- {md_text(_line(c))}" for c in fp.changes[:detail]]
         if len(fp.changes) > detail:
             lines.append(f"- ... and {len(fp.changes) - detail} more")
         lines += ["", "</details>"]

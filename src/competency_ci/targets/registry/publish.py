@@ -17,9 +17,10 @@ from typing import Any
 from competency_ci.frameworks.config import Config, ConfigError
 from competency_ci.frameworks.model import Framework
 from competency_ci.http import RemoteError
+from competency_ci.report.escape import md_cell, md_code, md_text, one_line
 from competency_ci.targets.record import Changes, PublishedFramework, PublishRecord
 from competency_ci.targets.registry.client import Assistant, RegistryError, RegistryReader, format_request
-from competency_ci.targets.registry.status import FrameworkStatus, State, cell, compare
+from competency_ci.targets.registry.status import FrameworkStatus, State, compare
 
 WRITTEN, UNCHANGED, FAILED, NOT_ATTEMPTED = "written", "unchanged", "failed", "not attempted"
 ACTIONS = {State.NOT_LIVE: "create", State.OUTDATED: "update", State.CURRENT: "no change"}
@@ -132,14 +133,16 @@ def render_plan(items: list[RegistryPlanItem], assistant_url: str, out_format: s
     lines = []
     if out_format == "markdown":
         lines += [
-            f"## Registry plan ({assistant_url})",
+            f"## Registry plan ({md_text(assistant_url)})",
             "",
             "| Framework | CTID | Action | CE check |",
             "|---|---|---|---|",
         ]
         for i in items:
-            check = "ok" if i.successful else "<br>".join(cell(m) for m in i.messages)
-            lines.append(f"| {cell(i.status.name)} | `{i.status.ctid}` | {i.action} | {check} |")
+            check = "ok" if i.successful else "<br>".join(md_cell(m) for m in i.messages)
+            lines.append(
+                f"| {md_cell(i.status.name)} | {md_code(i.status.ctid, table=True)} | {i.action} | {check} |"
+            )
         lines.append("")
     else:
         for i in items:
@@ -151,7 +154,7 @@ def render_plan(items: list[RegistryPlanItem], assistant_url: str, out_format: s
     sending = sum(1 for i in items if i.action != "no change")
     failing = sum(1 for i in items if not i.successful)
     lines.append(f"{len(items)} framework(s): {sending} to publish, {failing} rejected by CE's checks")
-    return "\n".join(lines) + "\n"
+    return "\n".join(one_line(line) for line in lines) + "\n"
 
 
 # --- publish ----------------------------------------------------------------------------------
@@ -270,7 +273,7 @@ def render_outcome(outcome: RegistryOutcome) -> str:
     )
     lines = [f"{s.path}: {s.name} ({s.ctid}): {title}"]
     lines.extend(f"  - {m}" for m in outcome.messages)
-    return "\n".join(lines) + "\n"
+    return "\n".join(one_line(line) for line in lines) + "\n"
 
 
 def account(result: RegistryPublishResult) -> str:
@@ -295,4 +298,4 @@ def account(result: RegistryPublishResult) -> str:
         lines.append(
             "Re-running is safe: publish compares with the live Registry and sends only what differs."
         )
-    return "\n".join(lines) + "\n"
+    return "\n".join(one_line(line) for line in lines) + "\n"
