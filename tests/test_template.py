@@ -159,11 +159,19 @@ def test_output_file_and_no_clobber(run_cli, tmp_path: Path) -> None:  # type: i
     assert code == 0 and target.read_text("utf-8") == ",".join(BENCHMARK) + "\n"
 
 
+def test_output_folder_is_created(run_cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    target = tmp_path / "frameworks" / "new" / "t.csv"
+    code, out, err = run_cli("template", "-o", str(target))
+    assert (code, out, err) == (0, "", f"wrote {target} (required columns)\n")
+    assert target.read_bytes() == (",".join(MINIMUM) + "\n").encode()
+
+
 def test_unwritable_output_is_exit_2(run_cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    target = tmp_path / "missing-dir" / "t.csv"
+    (tmp_path / "a-file").write_text("x", encoding="utf-8")
+    target = tmp_path / "a-file" / "t.csv"
     code, out, err = run_cli("template", "-o", str(target))
     assert code == 2 and out == ""
-    assert err == f"competency-ci template: cannot write {target}: No such file or directory\n"
+    assert err == f"competency-ci template: cannot write {target}: File exists\n"
 
 
 @pytest.mark.parametrize("tier", TEMPLATE_TIERS)

@@ -16,7 +16,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     serve = sub.add_parser(
         "serve",
         help="serve the sandbox until Ctrl-C",
-        description="Serve a CASS-compatible repository (cass-api.md contract) backed by SQLite.",
+        description="Serve a CASS-compatible repository (the documented CASS HTTP API) backed by SQLite.",
     )
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8080, help="port (default: 8080; 0 = any free port)")

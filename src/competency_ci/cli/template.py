@@ -44,6 +44,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"competency-ci template: {path} exists; use --force to overwrite it", file=sys.stderr)
         return 2
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8", newline="")
     except OSError as exc:
         print(f"competency-ci template: cannot write {path}: {exc.strerror}", file=sys.stderr)
