@@ -175,7 +175,10 @@ def framework_files(config: Config) -> dict[str, Path]:
 
 def pathspecs(config: Config) -> list[str]:
     """The configured globs as git pathspecs, so git selects the same files for old revisions."""
-    return [f":(glob){p}" for p in config.paths] + [f":(glob,exclude){p}" for p in config.exclude]
+    from competency_ci.frameworks.validate import git_pathspecs
+
+    include, exclude = git_pathspecs(config)
+    return include + exclude
 
 
 def changed_frameworks(job: Job) -> list[FileChange] | None:

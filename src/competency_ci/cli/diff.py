@@ -89,6 +89,7 @@ def _load(path: Path, config: Config, data: bytes | None = None, rev: str | None
 
 
 def _git_versions(base: str, rest: list[str], config: Config) -> tuple[list[Framework], list[Framework]]:
+    from competency_ci.frameworks.validate import git_pathspecs
     from competency_ci.gitfiles import GitError, changed_files, read_at, resolve, top_level
 
     cwd = Path.cwd()
@@ -101,8 +102,8 @@ def _git_versions(base: str, rest: list[str], config: Config) -> tuple[list[Fram
                 head, rest = rest[0], rest[1:]
             except GitError:
                 pass
-        pathspecs = rest or [f":(top,glob){p}" for p in config.paths]
-        pathspecs += [f":(top,exclude,glob){p}" for p in config.exclude]
+        include, exclude = git_pathspecs(config, top=True)
+        pathspecs = [*(rest or include), *exclude]
         changes = changed_files(base, head, pathspecs, cwd)
         old: list[Framework] = []
         new: list[Framework] = []

@@ -1,7 +1,10 @@
 """`competency-ci fix PATH...`: repair framework CSVs in place (the pre-commit fixer).
 
-Exit codes follow pre-commit's convention for fixers: 0 nothing to do, 1 a file was changed (or,
-with ``--check``/``--diff``, would be), 2 a file could not be read (it is left untouched).
+Exit codes follow pre-commit's convention for fixers and agree with ``validate`` on every file:
+0 nothing to do; 1 a file was changed (or, with ``--check``/``--diff``, would be), or holds a
+problem no fix can repair (not UTF-8, a workbook, no header: ``validate`` exits 1 on it too; the
+file is left untouched); 2 only for unusable input: a path that does not exist or cannot be read or
+written, a directory without framework files.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import sys
 from competency_ci.frameworks.config import load_config
 from competency_ci.frameworks.fix import Unreadable, fix_table
 from competency_ci.frameworks.table import read_table
-from competency_ci.frameworks.validate import display_path, expand_paths
+from competency_ci.frameworks.validate import display_path, find_files
 from competency_ci.schema import load_schema
 
 
@@ -29,8 +32,13 @@ def run(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     schema = load_schema()
     status = 0
-    for path in expand_paths(args.paths, config):
-        shown = display_path(path)
+    found = find_files(args.paths, config)
+    if found.nothing:
+        for given, reason in found.empty.items():
+            print(f"competency-ci fix: {given}: {reason}", file=sys.stderr)
+        return 2
+    for path in found.files:
+        shown = display_path(path) if path.exists() else str(path)
         try:
             data = path.read_bytes()
         except OSError as exc:
@@ -45,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
         except Unreadable as exc:
             for p in exc.problems:
                 print(f"{p.path}:{p.line}: cannot fix: {p.message} [{p.code}]", file=sys.stderr)
-            status = 2
+            status = max(status, 1)  # a problem found, as validate reports it: not unusable input
             continue
         for p in result.problems:
             print(f"{p.path}:{p.line}: left alone: {p.message} [{p.code}]")

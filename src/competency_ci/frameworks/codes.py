@@ -32,6 +32,13 @@ _CODES = [
         "Re-save it as UTF-8: in Excel, File > Save As > 'CSV UTF-8 (Comma delimited) (*.csv)'; in LibreOffice, tick 'Edit filter settings' and pick 'Unicode (UTF-8)'.",
     ),
     Code(
+        "workbook-not-csv",
+        E,
+        "file",
+        "The file is a spreadsheet workbook, not CSV",
+        "Open it in the spreadsheet program and save it as CSV: in Excel, File > Save As > 'CSV UTF-8 (Comma delimited) (*.csv)'; in LibreOffice Calc, File > Save As > 'Text CSV (.csv)' with 'Unicode (UTF-8)' and comma; in Google Sheets, File > Download > 'Comma-separated values (.csv)'.",
+    ),
+    Code(
         "not-comma-delimited",
         E,
         "file",

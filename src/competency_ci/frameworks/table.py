@@ -79,8 +79,30 @@ class Table:
         return 1
 
 
+_OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # Compound File Binary: Excel 97-2003 .xls
+_ZIP = b"PK\x03\x04"
+
+
+def workbook_kind(data: bytes) -> str | None:
+    """What kind of workbook the bytes are, by their magic bytes (None: not a workbook). An .xlsx
+    is a zip archive with an ``xl/`` folder, an .ods one whose ``mimetype`` entry says so; without
+    this check their bytes are misread as a Windows-1252 text."""
+    if data.startswith(_OLE):
+        return "an Excel 97-2003 workbook (.xls)"
+    if not data.startswith(_ZIP):
+        return None
+    if b"application/vnd.oasis.opendocument.spreadsheet" in data[:200]:
+        return "an OpenDocument spreadsheet (.ods)"
+    if b"xl/" in data:
+        return "an Excel workbook (.xlsx)"
+    return "a zip archive, as workbooks are (.xlsx, .ods, .numbers)"
+
+
 def decode(path: str, data: bytes) -> tuple[str | None, bool, list[Problem]]:
     """UTF-8 text (BOM removed), whether there was a BOM, and an encoding problem if any."""
+    kind = workbook_kind(data)
+    if kind is not None:
+        return None, False, [problem("workbook-not-csv", path, 1, detail=f"it is {kind}")]
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return (
             None,

@@ -31,6 +31,8 @@ __all__ = [
     "check_table",
     "display_path",
     "expand_paths",
+    "find_files",
+    "git_pathspecs",
     "is_framework_path",
     "is_temporary_id",
     "validate_paths",
@@ -44,11 +46,14 @@ SKIP_DIRS = ("node_modules",)
 class ValidationResult:
     problems: list[Problem] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
-    # path -> why it could not be read
+    # path -> why it could not be used (unreadable, missing, a directory without framework files)
     unusable: dict[str, str] = field(default_factory=dict)
     tables: dict[str, Table] = field(default_factory=dict, repr=False)
     # files settled clean in bulk: their bytes, parsed into a Table only when asked for
     settled: dict[str, bytes] = field(default_factory=dict, repr=False)
+    excluded: int = 0  # matching files the configuration's ``exclude`` skipped
+    # given directories without a framework file, when nothing at all was found (also in unusable)
+    empty: list[str] = field(default_factory=list)
 
     def table(self, path: str) -> Table:
         """The parsed table of a file that was read (clean files are parsed on first use)."""
@@ -128,7 +133,9 @@ def check_table(
 
 @cache
 def _glob(pattern: str) -> re.Pattern[str]:
-    """A path glob as a regex: ``**/`` spans directories, ``*`` and ``?`` stay inside one."""
+    """A path glob as a regex: ``**/`` spans directories, ``*`` and ``?`` stay inside one. Case is
+    ignored (``*.csv`` takes ``KITCHEN.CSV``), as on the file systems of Windows and macOS, where
+    spreadsheets are saved."""
     out, i = [], 0
     while i < len(pattern):
         if pattern.startswith("**/", i):
@@ -141,7 +148,7 @@ def _glob(pattern: str) -> re.Pattern[str]:
             ch = pattern[i]
             out.append("[^/]*" if ch == "*" else "[^/]" if ch == "?" else re.escape(ch))
             i += 1
-    return re.compile("".join(out))
+    return re.compile("".join(out), re.IGNORECASE)
 
 
 def _matches(relative: str, patterns: list[str]) -> bool:
@@ -162,23 +169,80 @@ def _walk(directory: Path) -> Iterator[Path]:
             yield Path(top, name)
 
 
-def expand_paths(paths: list[str], config: Config) -> list[Path]:
-    """Files to validate: files as given, directories searched with the configured ``paths`` globs
-    (relative to the repository root, or to the directory when it lies outside the root), minus
-    ``exclude``. Paths that do not exist are returned as they are, for the caller to report."""
-    found: dict[Path, None] = {}
-    for given in paths:
+@dataclass
+class Found:
+    """What a search for framework files found: ``files`` to read (with the given paths that do not
+    exist, for the reader to report), how many matching files ``exclude`` skipped, and the given
+    directories that hold no framework file (``empty``: directory -> why)."""
+
+    files: list[Path] = field(default_factory=list)
+    excluded: int = 0
+    empty: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def nothing(self) -> bool:
+        """Nothing to check although a directory was searched: a wrong path, or no ``.csv`` in it.
+        (Files named one by one and all excluded, as pre-commit may pass them, are not an error.)"""
+        return not self.files and bool(self.empty)
+
+
+def _nothing_found(config: Config, excluded: int) -> str:
+    """Why a directory gave no file: the globs it was searched with (a typo or another extension is
+    the usual cause)."""
+    reason = f"no framework files found (searched for {', '.join(config.paths) or 'nothing'}, ignoring case"
+    if excluded:
+        reason += f"; {_count(excluded, 'matching file')} excluded by the configuration"
+    return reason + ")"
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def find_files(paths: Sequence[str], config: Config) -> Found:
+    """The framework files to work on: the one discovery rule of validate, fix, plan and publish.
+
+    Files as given; directories searched with the configured ``paths`` globs (relative to the
+    repository root, or to the directory when it lies outside the root), minus ``exclude``; no
+    path at all means the repository root. Hidden directories and ``node_modules`` are skipped.
+    """
+    found = Found()
+    files: dict[Path, None] = {}
+    for given in paths or [str(config.root)]:
         path = Path(given)
         if path.is_dir():
+            before, excluded = len(files), 0
             for file in _walk(path):
                 rel = _relative(file, config.root) or file.relative_to(path).as_posix()
-                if _matches(rel, config.paths) and not _matches(rel, config.exclude):
-                    found.setdefault(file, None)
+                if not _matches(rel, config.paths):
+                    continue
+                if _matches(rel, config.exclude):
+                    excluded += 1
+                else:
+                    files.setdefault(file, None)
+            found.excluded += excluded
+            if len(files) == before:
+                found.empty[given] = _nothing_found(config, excluded)
         else:
             relative = _relative(path, config.root) if path.exists() else None
-            if relative is None or not _matches(relative, config.exclude):
-                found.setdefault(path, None)
-    return list(found)
+            if relative is not None and _matches(relative, config.exclude):
+                found.excluded += 1
+            else:
+                files.setdefault(path, None)
+    found.files = list(files)
+    return found
+
+
+def expand_paths(paths: list[str], config: Config) -> list[Path]:
+    """Files to validate (see :func:`find_files`); paths that do not exist are returned as they are."""
+    return find_files(paths, config).files
+
+
+def git_pathspecs(config: Config, *, top: bool = False) -> tuple[list[str], list[str]]:
+    """The configured ``paths`` and ``exclude`` globs as git pathspecs (case ignored, as here), so
+    git selects the same files in other revisions; ``top`` anchors them at the top level."""
+    magic = "top,glob,icase" if top else "glob,icase"
+    return [f":({magic}){p}" for p in config.paths], [f":({magic},exclude){p}" for p in config.exclude]
 
 
 def is_framework_path(relative: str, config: Config) -> bool:
@@ -276,13 +340,18 @@ def build_index(config: Config, tables: list[Table], settled: Sequence[bulk.Sett
 def validate_paths(
     paths: list[str], config: Config, schema: TemplateSchema | None = None
 ) -> ValidationResult:
-    """Validate the files; a file the bulk acceptor settles as clean skips the precise checks
-    (unless another file of the repository shares one of its CTIDs)."""
+    """Validate the files (no path: the repository root); a file the bulk acceptor settles as clean
+    skips the precise checks (unless another file of the repository shares one of its CTIDs)."""
     schema = schema or load_schema()
     result = ValidationResult()
     tables: list[Table] = []
     settled: list[bulk.Settled] = []
-    for file in expand_paths(paths, config):
+    found = find_files(paths, config)
+    result.excluded = found.excluded
+    if found.nothing:
+        result.unusable.update(found.empty)
+        result.empty = list(found.empty)
+    for file in found.files:
         shown = display_path(file) if file.exists() else str(file)
         try:
             data = file.read_bytes()
