@@ -125,6 +125,13 @@ class ExportRules:
                 return rule.column
         return None
 
+    def reason_for(self, row_type: str, column: str) -> str:
+        """The descriptor's words for what the export does to ``column`` ("" when it keeps it)."""
+        for (row, _), rule in self.terms.items():
+            if row == row_type and rule.column == column and rule.reason:
+                return rule.reason
+        return ""
+
 
 def _handling(jsonld: str | None, export: Mapping[str, Any]) -> str:
     term, form = export.get("term"), str(export.get("form") or "")
