@@ -7,6 +7,7 @@ import json
 import sys
 from pathlib import Path
 
+from competency_ci import atomic
 from competency_ci.cli.shared import gc_paused, print_problems
 from competency_ci.frameworks.build import InvalidFrameworks, load_frameworks
 from competency_ci.frameworks.config import REGISTRIES, Config, ConfigError, load_config
@@ -90,7 +91,7 @@ def _csv_to_jsonld(path: Path, data: bytes, args: argparse.Namespace, config: Co
         if to_dir:
             out.mkdir(parents=True, exist_ok=True)
         for target, graph in targets:
-            target.write_text(dumps(graph), encoding="utf-8", newline="\n")
+            atomic.write_text(target, dumps(graph))
     except OSError as exc:
         print(f"{PROG}: cannot write {exc.filename}: {exc.strerror}", file=sys.stderr)
         return 2
@@ -104,7 +105,7 @@ def _jsonld_to_csv(path: Path, data: bytes, args: argparse.Namespace) -> int:
     from competency_ci.frameworks.jsonld import GraphError, graph_to_frameworks
 
     try:
-        document = json.loads(data.decode("utf-8-sig"))
+        document = json.loads(data.decode("utf-8-sig"), parse_int=_integer)
         read = graph_to_frameworks(document, str(path))
     except UnicodeDecodeError:
         print(f"{PROG}: {path} is not UTF-8", file=sys.stderr)
@@ -112,21 +113,47 @@ def _jsonld_to_csv(path: Path, data: bytes, args: argparse.Namespace) -> int:
     except json.JSONDecodeError as exc:
         print(f"{PROG}: {path}:{exc.lineno}: not JSON: {exc.msg}", file=sys.stderr)
         return 2
+    except RecursionError:
+        print(f"{PROG}: {path}: nested too deeply to be a CTDL-ASN graph", file=sys.stderr)
+        return 2
     except GraphError as exc:
         print(f"{PROG}: {path}: {exc}", file=sys.stderr)
         return 2
     for note in read.notes:
         print(f"{path}: note: {note}", file=sys.stderr)
     text = to_csv(framework_rows(read.frameworks))
+    surrogate = _lone_surrogate(text)
+    if surrogate is not None:
+        print(
+            f"{PROG}: {path}: holds a lone surrogate ({surrogate}), which is not Unicode text; "
+            "nothing written",
+            file=sys.stderr,
+        )
+        return 2
     if args.output is None:
         sys.stdout.write(text)
         return 0
     out = Path(args.output)
     try:
-        out.write_text(text, encoding="utf-8", newline="")
+        atomic.write_text(out, text)
     except OSError as exc:
         print(f"{PROG}: cannot write {out}: {exc.strerror}", file=sys.stderr)
         return 2
     count = sum(len(fw.competencies) for fw in read.frameworks)
     print(f"wrote {out} ({count} competencies)", file=sys.stderr)
     return 0
+
+
+def _integer(digits: str) -> int | str:
+    """A JSON integer; one too long for Python's int conversion limit stays its digits (a CSV cell
+    is text anyway) instead of raising."""
+    return int(digits) if len(digits) <= 4000 else digits
+
+
+def _lone_surrogate(text: str) -> str | None:
+    """``\\udxxx`` for the first unpaired surrogate (JSON's ``\\ud800`` escape makes one)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        return f"\\u{ord(text[exc.start]):04x}"
+    return None

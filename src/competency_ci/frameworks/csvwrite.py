@@ -28,9 +28,12 @@ def ordered(framework: Framework) -> list[Competency]:
 
 
 def _depth_first(competencies: list[Competency]) -> Iterator[Competency]:
-    for comp in competencies:
+    """Pre-order, with an explicit stack: a chain thousands deep must not hit the recursion limit."""
+    stack = list(reversed(competencies))
+    while stack:
+        comp = stack.pop()
         yield comp
-        yield from _depth_first(comp.children)
+        stack.extend(reversed(comp.children))
 
 
 def framework_rows(frameworks: list[Framework], schema: TemplateSchema | None = None) -> list[Row]:

@@ -450,4 +450,9 @@ def _longest_increasing(order: list[int]) -> int:
 def _serialize(cells: list[str]) -> str:
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\r\n").writerow(cells)
-    return buffer.getvalue()[:-2]
+    line = buffer.getvalue()[:-2]
+    if line.startswith("\ufeff"):
+        # a cell that begins with U+FEFF stays quoted: bare at the start of the file it would be read
+        # back as a byte-order mark, and the cell would lose it
+        line = f'"{cells[0]}"' + line[len(cells[0]) :]  # unquoted, so the line starts with the cell
+    return line

@@ -232,15 +232,21 @@ def graph_to_frameworks(document: Any, path: str = "", schema: TemplateSchema | 
         comps.append((node, comp))
         by_uri[str(node.get("@id", id_))] = comp
     parents = _parents(nodes, by_uri)
+    wanted: dict[int, Competency] = {}
+    for node, comp in comps:
+        parent = by_uri.get(_first(node.get("ceasn:isChildOf")) or "") or parents.get(id(comp))
+        if isinstance(parent, Competency):
+            wanted[id(comp)] = parent
+    cut = _cycle_closers([comp for _, comp in comps], wanted)
     for node, comp in comps:
         named = _first(node.get("ceasn:isChildOf"))
-        parent = by_uri.get(named or "") or parents.get(id(comp))
-        if named and parent is None:
+        parent = wanted.get(id(comp))
+        if named and parent is None and not isinstance(by_uri.get(named), Framework):
             notes.append(
                 f"{node.get('@id')}: its parent {named} is not in the graph; written as a top competency"
             )
-        if isinstance(parent, Competency):
-            if _ancestors_include(parent, comp):
+        if parent is not None:
+            if id(comp) in cut:
                 notes.append(
                     f"{node.get('@id')}: its parent {named} descends from it; written as a top competency"
                 )
@@ -255,13 +261,30 @@ def graph_to_frameworks(document: Any, path: str = "", schema: TemplateSchema | 
     return GraphRead(frameworks, notes)
 
 
-def _ancestors_include(start: Competency, target: Competency) -> bool:
-    current: Competency | None = start
-    while current is not None:
-        if current is target:
-            return True
-        current = current.parent
-    return False
+def _cycle_closers(order: list[Competency], parent: dict[int, Competency]) -> set[int]:
+    """The competencies whose parent link would close a cycle, in linear time.
+
+    Links are taken in ``order``; the one that closes a cycle is the cycle's member that comes last
+    (as if each link were added in turn and refused when its parent already descends from it).
+    Every competency has at most one parent, so each cycle is found by one walk up.
+    """
+    rank = {id(c): i for i, c in enumerate(order)}
+    state: dict[int, int] = {}  # 1: on the current walk, 2: settled
+    cut: set[int] = set()
+    for start in order:
+        path: list[Competency] = []
+        node: Competency | None = start
+        while node is not None and id(node) not in state:
+            state[id(node)] = 1
+            path.append(node)
+            node = parent.get(id(node))
+        if node is not None and state[id(node)] == 1:  # the walk came back to itself: a cycle
+            members = path[path.index(node) :]
+            last = max(members, key=lambda c: rank[id(c)])
+            cut.add(id(last))
+        for member in path:
+            state[id(member)] = 2
+    return cut
 
 
 def _type(node: Json) -> str:
