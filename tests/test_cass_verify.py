@@ -144,4 +144,4 @@ def test_stale_export_is_reported_as_the_cache_not_the_data(tmp_path: Path) -> N
     result = check(view.ours, stale, view.predicted, view.previous)
     assert result.stale and result.findings == []  # a fresh export would show the file
     assert result.summary.startswith("CE view looks stale (1 duplicated hasChild/isChildOf list(s);")
-    assert result.summary.endswith("restart the CASS server and re-run publish")
+    assert result.summary.endswith("CASS's export cache, not the data; a CASS restart clears it")

@@ -19,7 +19,7 @@ only when it is another language.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -97,8 +97,9 @@ class Verification:
         if self.error:
             return f"CE view not verified: {self.error}"
         if self.stale:
+            signs = "; ".join(self.stale)
             return (
-                f"CE view looks stale ({'; '.join(self.stale)}): restart the CASS server and re-run publish"
+                f"CE view looks stale ({signs}): CASS's export cache, not the data; a CASS restart clears it"
             )
         if not self.findings:
             return (
@@ -293,10 +294,14 @@ def stale_signs(ours: Json, actual: Json, previous: Json | None, predicted: Json
     if previous is not None:
         before, after = _by_property(statements(previous)), _by_property(statements(predicted))
         now = _by_property(statements(actual))
+        kept = {subject for subject, _ in after}  # nodes still in the framework
         old = [
             key
             for key, shown in now.items()
-            if key[1] not in HIERARCHY and shown != after.get(key, set()) and shown == before.get(key)
+            if key[1] not in HIERARCHY
+            and key[0] in kept
+            and shown != after.get(key, set())
+            and shown == before.get(key)
         ]
         if old:
             signs.append(f"{len(old)} value(s) of the previous version")
@@ -377,6 +382,28 @@ def predict_ce_views(
     for fp, mapped in zip(plan.frameworks, desired, strict=True):
         view = expect(mapped, registry_url, current)
         fp.prediction, fp.ce_view = view.prediction, view
+
+
+def read_written(result: Any, fetch: Callable[[str, int], Json | str]) -> list[tuple[Any, Verification]]:
+    """Read back every framework ``result`` (a ``publish.PublishResult``) wrote and check it.
+
+    ``fetch(framework id, node count)`` returns the export, or the error text when it could not be
+    read. Each written ``FrameworkResult`` gets its ``verification``; returns (result, verification).
+    """
+    plans = {fp.id: fp for fp in result.plan.frameworks} if result.plan else {}
+    checked = []
+    for fr in result.frameworks:
+        fp = plans.get(fr.id)
+        if fr.status != "written" or fp is None or fp.ce_view is None:
+            continue
+        view: CeView = fp.ce_view
+        answer = fetch(fp.id, len(view.ours.get("@graph") or []))
+        if isinstance(answer, str):
+            fr.verification = failed(answer, fr.export_url)
+        else:
+            fr.verification = read_back(view, answer, url=fr.export_url)
+        checked.append((fr, fr.verification))
+    return checked
 
 
 def read_back(view: CeView, actual: Json, *, url: str = "", rules: ExportRules | None = None) -> Verification:
