@@ -204,7 +204,7 @@ def test_pull_request_with_a_bad_cell_is_annotated_on_the_line(job: Job) -> None
             "hint: Use exactly `ceasn:CompetencyFramework` or `ceasn:Competency`.",
         )
     ]
-    assert "| `frameworks/history.csv` | 4 | B4 (@type) | error | `unknown-type` |" in result.summary
+    assert "| `frameworks/history.csv` | 4 | B4 (`@type`) | error | `unknown-type` |" in result.summary
     assert "1 error, 0 warnings, 0 notices in 1 file" in result.summary
     assert json.loads(result.outputs["changed-frameworks"]) == [
         {"path": PATH, "status": "modified", "old-path": PATH}

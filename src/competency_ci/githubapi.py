@@ -106,9 +106,9 @@ class GitHub:
         if response.status_code >= 400:
             try:
                 message = str(response.json().get("message", ""))
-            except ValueError:
-                message = response.text[:200]
-            message = redact(message, [self._token])
+            except (ValueError, AttributeError):  # not JSON, or not an object
+                message = response.text
+            message = redact(message, [self._token], limit=200)  # redact first, then cut
             raise GitHubError(f"{method} {url}: HTTP {response.status_code} {message}".rstrip())
         next_url = response.links.get("next", {}).get("url")
         return (response.json() if response.content else None), next_url

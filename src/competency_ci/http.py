@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import email.utils
 import ipaddress
+import re
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from competency_ci import __version__
 
@@ -33,6 +35,62 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+class UrlError(ValueError):
+    """A service URL we refuse to use (exit code 2); the message never holds URL credentials."""
+
+
+_INSECURE_ORIGINS: set[tuple[str, str, int | None]] = set()  # plain http the user allowed
+_USERINFO = re.compile(r"(?<=//)[^/?#@]*@")
+
+
+def without_credentials(url: str) -> str:
+    """The URL as it may be printed: any ``user:password@`` part replaced by ``***@``."""
+    return _USERINFO.sub("***@", url)
+
+
+def check_url(url: str, service: str, *, allow_insecure_http: bool = False) -> str:
+    """The one URL policy for every remote service (CASS, Registry, Assistant, GitHub, webhook).
+
+    The URL is parsed by ``urllib3.util.parse_url``, the parser ``requests`` connects with, and the
+    standard library's reading must agree on the host: ``http://example.org\\@127.0.0.1/`` (which
+    connects to example.org) is refused, not taken for loopback. Refused, as ``UrlError``: an
+    unparsable URL (bad port, brackets), a scheme other than http(s), a missing host, credentials in
+    the URL, and plain http to a host that is not loopback unless ``allow_insecure_http`` (which is
+    then remembered for that origin, so :func:`send` lets it through). Returns the URL.
+    """
+    from urllib3.exceptions import LocationParseError
+    from urllib3.util import parse_url
+
+    try:
+        parts = parse_url(url)
+        std = urlsplit(url)
+        std_port = std.port
+    except (LocationParseError, ValueError):
+        raise UrlError(f"{service}: not a usable URL: {without_credentials(url)!r}") from None
+    # printed as requests would use it: the credentials it would send, and only those, hidden
+    shown = url.replace(f"{parts.auth}@", "***@", 1) if parts.auth else url
+    scheme, host = (parts.scheme or "").lower(), (parts.host or "").lower()
+    if scheme not in ("http", "https") or not host:
+        raise UrlError(f"{service}: expected an http(s) URL with a host, got {shown!r}")
+    if host.strip("[]") != (std.hostname or "") or parts.port != std_port or "\\" in url:
+        raise UrlError(f"{service}: ambiguous URL (parsers disagree on its host): {shown!r}")
+    if parts.auth is not None or std.username is not None or std.password is not None:
+        raise UrlError(
+            f"{service}: credentials in the URL are refused (they would be printed and logged): "
+            f"{shown!r}; give them as the configured secret instead"
+        )
+    origin = (scheme, host, parts.port)
+    if scheme == "http" and not is_loopback(host):
+        if allow_insecure_http:
+            _INSECURE_ORIGINS.add(origin)
+        elif origin not in _INSECURE_ORIGINS:
+            raise UrlError(
+                f"{service}: refusing plain http:// to {host}: secrets and signatures would travel "
+                "unencrypted; use https:// (or, for CASS, pass --allow-insecure-http)"
+            )
+    return url
 
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -73,6 +131,9 @@ class RemoteError(Exception):
     elapsed: float = 0.0
     detail: str = ""
 
+    def __post_init__(self) -> None:
+        self.url = without_credentials(self.url)
+
     def __str__(self) -> str:
         if not self.attempts:
             return f"{self.method} {self.url}: {self.detail}"
@@ -99,12 +160,15 @@ def retry_after(value: str | None, now: float | None = None) -> float | None:
     return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
-def redact(text: str, secrets: Iterable[str | None]) -> str:
-    """Remove secret values from text that came back from a service (CE echoes bad API keys)."""
+def redact(text: str, secrets: Iterable[str | None], limit: int | None = None) -> str:
+    """Remove secret values (and URL credentials) from text that came back from a service (CE
+    echoes bad API keys), then cut it to ``limit`` characters: redacting first, so that a cut can
+    never leave a secret's prefix behind."""
     for secret in secrets:
         if secret:
             text = text.replace(secret, "***")
-    return text
+    text = without_credentials(text)
+    return text if limit is None or len(text) <= limit else text[:limit] + "…"
 
 
 class Budget:
@@ -148,7 +212,9 @@ def send(
     """
     import requests
 
+    check_url(url, f"{method} request")
     kwargs.setdefault("timeout", policy.timeout)
+    kwargs["allow_redirects"] = False  # a redirect would carry a signature sheet or a token elsewhere
     start = clock()
     attempts: list[Attempt] = []
     for number in range(1, policy.attempts + 1):
@@ -158,6 +224,17 @@ def send(
         except (requests.ConnectionError, requests.Timeout) as exc:
             attempts.append(Attempt(None, type(exc).__name__))
         else:
+            if response.is_redirect:
+                location = without_credentials(response.headers.get("Location", ""))
+                response.close()
+                raise RemoteError(
+                    method,
+                    without_credentials(url),
+                    [Attempt(response.status_code)],
+                    clock() - start,
+                    f"redirected to {location!r}; not followed (it would carry the request's "
+                    "signature or token elsewhere): configure the final URL",
+                )
             if response.status_code not in RETRY_STATUSES:
                 return response
             attempts.append(Attempt(response.status_code))

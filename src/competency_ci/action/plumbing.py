@@ -288,7 +288,7 @@ def problems_markdown(problems: list[Problem], headline: str) -> str:
     if problems:
         lines += ["| file | line | cell | level | code | message |", "|---|---:|---|---|---|---|"]
         for p in sorted(problems, key=lambda p: (p.path, p.line, -1 if p.index is None else p.index, p.code)):
-            cell = f"{p.cell} ({md_cell(p.column or '')})" if p.cell else ""
+            cell = f"{p.cell} ({md_code(p.column or '', table=True)})" if p.cell else ""
             message = md_cell(p.message + (f" Hint: {p.hint}" if p.hint else ""))
             path = md_code(p.path, table=True)
             lines.append(f"| {path} | {p.line} | {cell} | {p.level.value} | `{p.code}` | {message} |")

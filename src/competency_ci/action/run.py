@@ -101,6 +101,26 @@ def configure(config: Config, settings: gh.Settings) -> Config:
     return replace(config, approval=approval)
 
 
+def check_urls(config: Config, environ: dict[str, str]) -> None:
+    """Every service URL of the run under the one URL policy (``http.check_url``) before anything
+    is sent: https except to loopback, no credentials, one unambiguous host."""
+    from competency_ci.http import UrlError, check_url
+
+    urls = {
+        "cass-url": config.cass.url,
+        "registry": config.registry_url,
+        "assistant": config.assistant_url,
+        "webhook-url": config.approval.webhook_url,
+        "GITHUB_API_URL": environ.get("GITHUB_API_URL"),
+    }
+    try:
+        for service, url in urls.items():
+            if url and url != "sandbox":
+                check_url(url, service)
+    except UrlError as exc:
+        raise ConfigError(str(exc)) from None
+
+
 def read_event(environ: dict[str, str]) -> tuple[str, Any]:
     name = environ.get("GITHUB_EVENT_NAME", "")
     path = environ.get("GITHUB_EVENT_PATH", "")
@@ -124,6 +144,7 @@ def run_action(mode_option: str | None, config_option: str | None, environ: dict
         settings = gh.settings_from_env(environ)
         mode = mode_option or settings.mode
         config = configure(load_config(settings.config or config_option), settings)
+        check_urls(config, environ)
         configured = (config.cass.key_env, config.approval.webhook_secret_env)
         emit(*gh.mask_commands(environ.get(var, "") for var in configured if var not in secret_vars))
         name, payload = read_event(environ)
@@ -238,8 +259,8 @@ def load(files: list[Path], config: Config) -> list[Framework]:
 def review(job: Job) -> None:
     files = framework_files(job.config)
     changes = changed_frameworks(job)
-    title = f"pull request #{job.event.number}" if job.event.number else job.event.reason
-    job.summary.append(f"## competency-ci: review of {esc.md_text(title)}\n")
+    title = f"pull request #{job.event.number}" if job.event.number else esc.md_text(job.event.reason)
+    job.summary.append(f"## competency-ci: review of {title}\n")
     job.outputs["changed-frameworks"] = changes_json(changes, files)
     if changes is None:
         selected = [files[p] for p in sorted(files)]

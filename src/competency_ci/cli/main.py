@@ -15,6 +15,7 @@ from collections.abc import Iterator, Sequence
 
 from competency_ci import __version__
 from competency_ci.frameworks.config import ConfigError
+from competency_ci.http import UrlError
 
 # name -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -99,6 +100,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return int(module.run(options))
     except ConfigError as exc:
         print(f"competency-ci {name}: configuration error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except UrlError as exc:
+        print(f"competency-ci {name}: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -98,7 +99,7 @@ def _strings(value: Any, key: str) -> list[str]:
         return [value]
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
         return list(value)
-    raise ConfigError(f"{key}: expected a string or a list of strings, got {value!r}")
+    raise ConfigError(f"{key}: expected a string or a list of strings, got {_kind(value)}")
 
 
 def _section(raw: Any, key: str, allowed: set[str]) -> dict[str, Any]:
@@ -119,8 +120,32 @@ def _str(raw: dict[str, Any], key: str, where: str) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str):
-        raise ConfigError(f"{where}{key}: expected a string, got {value!r}")
+        raise ConfigError(f"{where}{key}: expected a string, got {_kind(value)}")
     return value
+
+
+def _kind(value: Any) -> str:
+    """What a wrong value is, never the value itself (it may be a pasted secret)."""
+    return {bool: "true/false", int: "a number", float: "a number", list: "a list", dict: "a mapping"}.get(
+        type(value), type(value).__name__
+    )
+
+
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _env_name(raw: dict[str, Any], key: str, where: str, default: str) -> str:
+    """The *name* of an environment variable; a value that is not one (a key or token pasted in its
+    place) is refused without being printed."""
+    name = _str(raw, key, where)
+    if name is None:
+        return default
+    if not _ENV_NAME.fullmatch(name):
+        raise ConfigError(
+            f"{where}{key}: expected the name of an environment variable (letters, digits and _), "
+            f"not its value; the value given ({len(name)} characters) is not shown"
+        )
+    return name
 
 
 def _publisher_id(value: Any) -> str | None:
@@ -187,7 +212,7 @@ def parse_config(data: Any, root: Path, path: Path | None = None) -> Config:
     cass = _section(raw.get("cass"), "cass", {"url", "key-env", "key-file"})
     cfg.cass = CassConfig(
         url=_str(cass, "url", "cass."),
-        key_env=_str(cass, "key-env", "cass.") or "CASS_KEY",
+        key_env=_env_name(cass, "key-env", "cass.", "CASS_KEY"),
         key_file=_str(cass, "key-file", "cass."),
     )
     approval_keys = {
@@ -212,7 +237,7 @@ def parse_config(data: Any, root: Path, path: Path | None = None) -> Config:
         publisher_url=_str(approval, "publisher-url", "approval."),
         publisher_organization_id=_publisher_id(approval.get("publisher-organization-id")),
         webhook_url=_str(approval, "webhook-url", "approval."),
-        webhook_secret_env=_str(approval, "webhook-secret-env", "approval.") or "APPROVAL_WEBHOOK_SECRET",
+        webhook_secret_env=_env_name(approval, "webhook-secret-env", "approval.", "APPROVAL_WEBHOOK_SECRET"),
     )
     return cfg
 

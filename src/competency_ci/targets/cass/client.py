@@ -13,10 +13,18 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from competency_ci.frameworks.config import ConfigError
-from competency_ci.http import Budget, RemoteError, RetryPolicy, is_loopback, new_session, send
+from competency_ci.http import (
+    Budget,
+    RemoteError,
+    RetryPolicy,
+    UrlError,
+    check_url,
+    new_session,
+    redact,
+    send,
+)
 from competency_ci.targets.cass.ids import guid, md5_key, short_id
 from competency_ci.targets.cass.signing import signature_sheet
 
@@ -39,15 +47,11 @@ AUTH_CAUSES = {
 
 
 def check_server_url(url: str, allow_insecure_http: bool) -> str:
-    """A usable API base URL (ending in ``/``); plain http only to loopback unless allowed."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(f"--server: expected an http(s) URL or 'sandbox', got {url!r}")
-    if parts.scheme == "http" and not is_loopback(parts.hostname) and not allow_insecure_http:
-        raise ConfigError(
-            f"--server: refusing plain http:// to {parts.hostname}: the signature sheets would travel "
-            "unencrypted; use https:// or pass --allow-insecure-http"
-        )
+    """A usable API base URL (ending in ``/``) under the one URL policy (``http.check_url``)."""
+    try:
+        check_url(url, "--server", allow_insecure_http=allow_insecure_http)
+    except UrlError as exc:
+        raise ConfigError(str(exc)) from None
     return url if url.endswith("/") else url + "/"
 
 
@@ -61,7 +65,7 @@ class AuthError(CassError):
     def __init__(self, status: int, body: str) -> None:
         self.status = status
         cause = AUTH_CAUSES.get(status, f"refused with HTTP {status}")
-        detail = " ".join(body.split())[:200]
+        detail = redact(" ".join(body.split()), [], limit=200)
         super().__init__(f"{cause} (HTTP {status}{': ' + detail if detail else ''})")
 
     @property
@@ -156,7 +160,7 @@ class CassClient:
         if response.status_code in AUTH_CAUSES:
             raise AuthError(response.status_code, response.text)
         if response.status_code != 200:
-            detail = " ".join(response.text.split())[:200]
+            detail = redact(" ".join(response.text.split()), [], limit=200)
             raise CassError(f"{method} {url}: HTTP {response.status_code}{': ' + detail if detail else ''}")
         return response
 
