@@ -26,6 +26,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "diff": ("diff", "semantic diff of framework versions"),
     "plan": ("plan", "show what publishing would change"),
     "publish": ("publish", "publish changed frameworks (CASS or the Registry Assistant API)"),
+    "pull": ("pull", "write frameworks from CASS or the Registry as framework CSVs (onboarding)"),
     "request-approval": ("request_approval", "ask the approvers to approve published frameworks"),
     "status": ("status", "which frameworks are live in the Credential Registry"),
     "sandbox": ("sandbox", "run the local CASS-compatible sandbox server"),

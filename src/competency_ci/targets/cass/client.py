@@ -233,6 +233,19 @@ class CassClient:
         for batch in batches(keys, self.limit):
             self._send("POST", "sky/repo/multiDelete", files=self._form(batch))
 
+    def search(self, query: str, *, size: int = 100, limit: int = 10_000) -> list[CassObject]:
+        """Every object ``GET /api/data?q=`` finds (Elasticsearch ``query_string``, §1.2), page by page."""
+        found: list[CassObject] = []
+        while len(found) < limit:
+            params = {"q": query, "start": str(len(found)), "size": str(size)}
+            page = self._json(self._send("GET", "data", params=params), "search")
+            if not isinstance(page, list):
+                raise CassError("search: the server did not answer with a list of objects")
+            found.extend(o for o in page if isinstance(o, dict))
+            if len(page) < size:
+                break
+        return found
+
     def object_url(self, object_id: str) -> str:
         """Where the stored object is read (``GET /api/data/{uid}``)."""
         return f"{self.server}{data_key(object_id)}"
