@@ -35,6 +35,11 @@ def test_serve_answers_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
         )
         assert match, banner
         assert match.group(2) == str(db)
+        assert process.stdout.readline() == (
+            f"Publish to it with: competency-ci publish --server {match.group(1)} (without CASS_KEY or "
+            "cass.key-file, publish signs with the sandbox key .competency-ci/sandbox-key.pem of the "
+            "repository it runs in)\n"
+        )
         assert requests.get(match.group(1) + "ping", timeout=10).json()["ping"] == "pong"
         process.send_signal(signal.SIGINT)
         out, err = process.communicate(timeout=20)

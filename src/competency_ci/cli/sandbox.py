@@ -3,12 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import socket
-import sys
-from pathlib import Path
-
-from competency_ci.cli.main import EXIT_OK, EXIT_USAGE
-from competency_ci.frameworks.config import load_config
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -46,54 +40,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from competency_ci.http import is_loopback
-    from competency_ci.sandbox.app import DEFAULT_POST_MAX_SIZE
-    from competency_ci.sandbox.kbac import normalize_key
-    from competency_ci.sandbox.server import EMBEDDED_DB, SandboxServer
-    from competency_ci.sandbox.state import state_dir
+    from competency_ci.commands.sandbox import ServeOptions, serve
 
-    if not is_loopback(args.host) and not args.allow_remote:
-        print(
-            f"competency-ci sandbox: refusing to listen on {args.host}: the sandbox is for local use; "
-            "add --allow-remote to expose it",
-            file=sys.stderr,
-        )
-        return EXIT_USAGE
-    if args.db:
-        db = args.db
-    else:
-        root = load_config(args.config).root
-        state_dir(root)
-        db_path = root / EMBEDDED_DB
-        db = str(db_path)
-    admin_keys: list[str] = []
-    if args.admin_key:
-        try:
-            admin_keys = [Path(args.admin_key).read_text("utf-8")]
-        except (OSError, UnicodeDecodeError) as exc:
-            print(f"competency-ci sandbox: cannot read {args.admin_key}: {exc}", file=sys.stderr)
-            return EXIT_USAGE
-        if normalize_key(admin_keys[0]) is None:
-            print(f"competency-ci sandbox: {args.admin_key} is not a PEM RSA public key", file=sys.stderr)
-            return EXIT_USAGE
-    try:
-        server = SandboxServer(
+    return serve(
+        ServeOptions(
+            config=args.config,
             host=args.host,
             port=args.port,
-            db_path=db,
-            post_max_size=args.post_max_size or DEFAULT_POST_MAX_SIZE,
-            admin_public_keys=admin_keys,
+            db=args.db,
+            allow_remote=args.allow_remote,
+            post_max_size=args.post_max_size,
+            admin_key=args.admin_key,
             reject_sha1=args.reject_sha1,
-            log=None if args.quiet else sys.stderr,
+            quiet=args.quiet,
         )
-    except (OSError, socket.gaierror) as exc:
-        print(f"competency-ci sandbox: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    print(f"CASS sandbox listening on {server.url} (database: {db}); Ctrl-C stops it", flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        print("sandbox stopped", file=sys.stderr)
-    finally:
-        server.stop()
-    return EXIT_OK
+    )

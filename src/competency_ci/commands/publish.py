@@ -1,0 +1,283 @@
+"""`plan` and `publish`, for every target: settings first, then plan, apply, verify, record, approval.
+
+Order of a run, so that nothing is written before everything it needs is known to be there:
+configuration and time budget; the approval delivery (token, repository, webhook address); the
+target's settings (server URL, organization, API key); the frameworks, validated; the key (or the
+sandbox's); then the first request.
+
+Exit codes: 0 every framework written or unchanged (plan: the plan could be applied); 1 validation
+problems, or a plan the target would refuse; 2 unusable input, configuration or key; 3 a remote
+service failed or refused (the account says exactly what was written).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from competency_ci.commands.common import (
+    EXIT_OK,
+    EXIT_PROBLEMS,
+    EXIT_REMOTE,
+    EXIT_USAGE,
+    SetupFailed,
+    budget,
+    load_frameworks_checked,
+)
+from competency_ci.frameworks.config import Config, ConfigError, load_config
+
+if TYPE_CHECKING:
+    from competency_ci.approval.delivery import Delivery
+    from competency_ci.http import Budget
+    from competency_ci.targets.base import Target, TargetOutcome, TargetPlan
+
+SANDBOX = "sandbox"
+TARGETS = ("cass", "registry")
+
+
+@dataclass(frozen=True)
+class PublishOptions:
+    """What ``plan`` and ``publish`` were asked to do (``cli/plan.py``, ``cli/publish.py`` parse it)."""
+
+    paths: list[str] = field(default_factory=list)
+    config: str | None = None
+    target: str = "cass"
+    server: str | None = None
+    allow_insecure_http: bool = False
+    timeout: float = 300.0
+    format: str = "text"
+    dry_run: bool = False
+    result_file: str | None = None
+    request_approval: str | None = None
+    commit: str | None = None
+    run_url: str | None = None
+
+
+@dataclass
+class Opened:
+    """A target ready for its first request, and what the run must stop when it ends."""
+
+    target: Target[Any, Any]
+    sandbox: Any = None  # the embedded SandboxServer
+    sandbox_key: bool = False  # signing with .competency-ci/sandbox-key.pem
+
+    def close(self) -> None:
+        self.target.close()
+        if self.sandbox is not None:
+            self.sandbox.stop()
+            self.sandbox = None
+
+
+def plan(options: PublishOptions) -> int:
+    """``competency-ci plan``: read the target and say what publishing would change; write nothing."""
+    config = load_config(options.config)
+    shared = budget(options.timeout)
+    try:
+        frameworks = load_frameworks_checked(list(options.paths), config, options.format, "plan")
+        opened = open_target(options, config, shared, publishing=False)
+    except SetupFailed as exc:
+        return exc.code
+    try:
+        planned = opened.target.plan(frameworks)
+    finally:
+        opened.close()
+    if planned.error is not None:
+        print(f"error: {planned.error}", file=sys.stderr)
+        print("Nothing was written.", file=sys.stderr)
+        return EXIT_REMOTE
+    sys.stdout.write(planned.render(options.format))
+    # a plan CE would show otherwise than the files say is a problem too (targets/cass/verify.py)
+    differs = bool(getattr(planned, "ce_differences", False))
+    return EXIT_PROBLEMS if refused(opened, planned) or differs else EXIT_OK
+
+
+def publish(options: PublishOptions) -> int:
+    """``competency-ci publish``: plan, apply what differs, verify, record, then ask for approval."""
+    config = load_config(options.config)
+    shared = budget(options.timeout)
+    delivery = None if options.dry_run else approval_delivery(options, config, shared)
+    try:
+        frameworks = load_frameworks_checked(list(options.paths), config, options.format, "publish")
+        opened = open_target(options, config, shared, publishing=not options.dry_run)
+    except SetupFailed as exc:
+        return exc.code
+    try:
+        planned = opened.target.plan(frameworks)
+        if options.format != "json":
+            sys.stdout.write(planned.render(options.format))
+        refused(opened, planned)
+        if options.dry_run:
+            return dry_run(planned, options.format)
+        outcome = opened.target.apply(planned)
+        verification = opened.target.verify(outcome)
+        record = opened.target.record(outcome, verification)
+    finally:
+        opened.close()
+    if options.result_file:
+        Path(options.result_file).write_text(record.to_json(), encoding="utf-8")
+    report(planned, outcome, options.format)
+    for message in verification.messages:
+        print(message, file=sys.stderr)
+    code = max(int(outcome.exit_code), 0 if verification.ok else EXIT_PROBLEMS)  # CE shows otherwise: 1
+    if delivery is not None:
+        from competency_ci.commands.approval import request_after_publish
+
+        asked = request_after_publish(
+            delivery,
+            config,
+            frameworks,
+            record,
+            shared,
+            commit=options.commit,
+            link=options.run_url,
+            out_format=options.format,
+        )
+        return code or asked
+    return code
+
+
+def approval_delivery(options: PublishOptions, config: Config, shared: Budget) -> Delivery | None:
+    """The delivery ``--request-approval`` needs, checked before the first request (raises ConfigError)."""
+    from competency_ci.approval.delivery import prepare_delivery
+
+    kind = options.request_approval
+    if kind in (None, "none"):
+        return None
+    if options.target == "registry":
+        print("No approval requested: publishing by API goes straight to the Registry.", file=sys.stderr)
+        return None
+    return prepare_delivery(kind, config, budget=shared)
+
+
+def dry_run(planned: TargetPlan, out_format: str) -> int:
+    if planned.error is not None:
+        print(f"error: {planned.error}", file=sys.stderr)
+        print("Nothing was written.", file=sys.stderr)
+        return EXIT_REMOTE
+    if out_format == "json":
+        sys.stdout.write(json.dumps({"plan": planned.to_dict(), "dry_run": True}, indent=2) + "\n")
+    return EXIT_OK
+
+
+def report(planned: TargetPlan, outcome: TargetOutcome, out_format: str) -> None:
+    """The account: on stdout when everything was written, else on stderr (json: one document)."""
+    if out_format == "json":
+        data = {"plan": planned.to_dict(), **outcome.to_dict()}
+        sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+        return
+    (sys.stdout if outcome.ok else sys.stderr).write(outcome.account(out_format))
+
+
+# --- opening a target ---------------------------------------------------------------------------
+
+
+def open_target(options: PublishOptions, config: Config, shared: Budget, *, publishing: bool) -> Opened:
+    """The target with its settings checked; raises ConfigError (exit 2) or SetupFailed."""
+    if options.target == "registry":
+        from competency_ci.targets.registry.publish import render_outcome
+        from competency_ci.targets.registry.target import open_registry
+
+        def show(outcome: Any) -> None:
+            sys.stdout.write(render_outcome(outcome))
+
+        target = open_registry(
+            config,
+            shared,
+            publishing=publishing,
+            check=not publishing,
+            on_outcome=show if options.format == "text" else None,
+        )
+        return Opened(target)
+    if options.target != "cass":
+        raise ConfigError(f"--target: expected one of {', '.join(TARGETS)}, got {options.target!r}")
+    return open_cass(options, config)
+
+
+def open_cass(options: PublishOptions, config: Config) -> Opened:
+    """CASS: the server URL, the frameworks' key (or the sandbox's), the embedded sandbox if asked."""
+    from competency_ci.targets.cass.client import check_server_url
+    from competency_ci.targets.cass.target import CassTarget
+
+    server = options.server or config.cass.url
+    if not server:
+        raise ConfigError(
+            "no CASS server: pass --server URL (or --server sandbox), or set cass.url in the configuration"
+        )
+    if server != SANDBOX:
+        server = check_server_url(server, options.allow_insecure_http)
+    key, with_sandbox_key = signing_key(config, server)
+    if server != SANDBOX:
+        return Opened(CassTarget(config, server, key, timeout=options.timeout), None, with_sandbox_key)
+    from competency_ci.sandbox import start_embedded
+
+    sandbox = start_embedded(config.root)
+    print(f"Using the embedded sandbox at {sandbox.url} (data in .competency-ci/)", file=sys.stderr)
+    return Opened(CassTarget(config, sandbox.url, key, timeout=options.timeout), sandbox, True)
+
+
+def signing_key(config: Config, server: str) -> tuple[Any, bool]:
+    """The configured key; without one, the sandbox key for the sandbox or any server on this
+    machine (``competency-ci sandbox serve``). Returns (key, is the sandbox key)."""
+    from urllib.parse import urlsplit
+
+    from competency_ci.http import is_loopback
+    from competency_ci.sandbox.key import SANDBOX_KEY, sandbox_key
+    from competency_ci.targets.cass.signing import KeyLoadError, load_configured_key
+
+    try:
+        return load_configured_key(config.cass.key_env, config.cass.key_file, config.root), False
+    except KeyLoadError as exc:
+        local = server == SANDBOX or is_loopback(urlsplit(server).hostname or "")
+        if not local or "no CASS signing key" not in str(exc):
+            print(f"error: {exc}", file=sys.stderr)
+            if "no CASS signing key" in str(exc):
+                print(NO_KEY_HINT, file=sys.stderr)
+            raise SetupFailed(EXIT_USAGE) from None
+    key, created = sandbox_key(config.root)
+    verb = "generated a sandbox key in" if created else "using the sandbox key"
+    where = "" if server == SANDBOX else f" for {server}, a server on this machine"
+    print(f"No CASS key configured: {verb} {SANDBOX_KEY}{where}", file=sys.stderr)
+    return key, True
+
+
+NO_KEY_HINT = (
+    "To try publishing without a key, use the local sandbox: --server sandbox, or the URL that "
+    "`competency-ci sandbox serve` prints (both sign with .competency-ci/sandbox-key.pem)."
+)
+
+
+def refused(opened: Opened, planned: TargetPlan) -> bool:
+    """Would the target refuse part of this plan? Says why and what to do, on stderr."""
+    from competency_ci.targets.cass.target import CassPlan
+    from competency_ci.targets.registry.target import RegistryPlan
+
+    if isinstance(planned, RegistryPlan):
+        return planned.rejected > 0
+    if not isinstance(planned, CassPlan) or not planned.blocked:
+        return False
+    if opened.sandbox_key:
+        print(lost_sandbox_key(opened), file=sys.stderr)
+    return True
+
+
+def lost_sandbox_key(opened: Opened) -> str:
+    from competency_ci.sandbox.key import SANDBOX_KEY
+    from competency_ci.sandbox.server import EMBEDDED_DB
+
+    fresh = (
+        f"delete {EMBEDDED_DB} (the embedded sandbox's data)"
+        if opened.sandbox is not None
+        else "restart `competency-ci sandbox serve` on a new database (--db NEW_FILE, or delete its "
+        f"database, by default {EMBEDDED_DB})"
+    )
+    return (
+        f"The sandbox holds these frameworks under another key: {SANDBOX_KEY} is not the key that wrote "
+        "them (it was deleted or replaced since). Publishing cannot change them, and re-running will not "
+        f"help: put the old key back in {SANDBOX_KEY}, or start the sandbox afresh: {fresh}."
+    )
+
+
+__all__ = ["PublishOptions", "plan", "publish"]
