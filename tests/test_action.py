@@ -259,7 +259,12 @@ def test_pull_request_that_deletes_a_framework_shows_it_removed(job: Job) -> Non
 
 
 def test_merge_publishes_and_opens_the_approval_issue_then_a_second_merge_writes_nothing(job: Job) -> None:
-    base = job.commit({"README.md": "frameworks\n"})
+    with RegistryServer("registry-api-key-not-used") as registry:
+        merge_then_merge_again(job, registry)
+
+
+def merge_then_merge_again(job: Job, registry: RegistryServer) -> None:
+    base = job.commit({"README.md": "frameworks\n", ".competency-ci.yaml": f"registry: {registry.url}\n"})
     merged = job.commit({PATH: framework(with_c=True)})
     result = job.run("push", push(base, merged), merged, "refs/heads/main", publish_inputs(job))
     assert result.exit_code == 0, result.stdout + result.stderr
@@ -287,9 +292,27 @@ def test_merge_publishes_and_opens_the_approval_issue_then_a_second_merge_writes
     again = job.run("push", push(merged, second), second, "refs/heads/main", publish_inputs(job))
     assert again.exit_code == 0, again.stdout + again.stderr
     assert len(job.sandbox.writes()) == writes  # zero writes
-    assert again.outputs == {"changed-frameworks": "[]", "published": "[]", "approval-issue-url": ""}
-    assert len(job.github.requests) == github_requests  # nothing new to approve: no GitHub call
+    issue_url = f"https://github.com/{REPOSITORY}/issues/1"
+    assert again.outputs == {"changed-frameworks": "[]", "published": "[]", "approval-issue-url": issue_url}
+    # The framework still waits (not live in the Registry): the issue is read, and already lists it.
+    assert [r.method for r in job.github.requests[github_requests:]] == ["GET"]
+    assert len(job.github.issues) == 1 and job.github.comments.get(1, []) == []
+    assert "already lists these frameworks" in again.summary.split("### Approval")[1]
     assert "0 written, 1 not written" in again.summary
+
+
+def test_a_missing_approval_setting_stops_the_merge_before_the_first_write(job: Job) -> None:
+    base = job.commit({"README.md": "frameworks\n"})
+    merged = job.commit({PATH: framework()})
+    inputs = {"cass-url": job.sandbox.url, "cass-key": key_pem(), "approval": "webhook"}
+    result = job.run("push", push(base, merged), merged, "refs/heads/main", inputs)
+    assert result.exit_code == 2
+    assert [c.data for c in errors(result)] == [
+        "configuration error: webhook approval needs the receiver's address: set approval.webhook-url "
+        "(on GitHub Actions: the webhook-url input)"
+    ]
+    assert job.sandbox.request_log == []  # not even a read: nothing was written
+    assert result.outputs["published"] == "[]"
 
 
 def test_merged_pull_request_publishes_the_merge_commit(job: Job) -> None:

@@ -497,8 +497,10 @@ def test_request_approval_needs_a_token(tmp_path: Path, servers: Any, run_cli: A
     assert (code, out) == (2, "")
     assert err == (
         "competency-ci request-approval: configuration error: "
-        "github-issue approval: GITHUB_TOKEN is not set\n"
+        "github-issue approval needs a GitHub token in GITHUB_TOKEN (on GitHub Actions pass "
+        "`GITHUB_TOKEN: ${{ github.token }}` with `permissions: issues: write`)\n"
     )
+    assert registry.requests == []  # checked before anything is read or sent
 
 
 def test_request_approval_by_webhook_from_a_result_file(

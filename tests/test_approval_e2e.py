@@ -169,7 +169,7 @@ def test_publish_request_approval_and_track_until_live(world: dict[str, Any], ru
     code, out = cli("request-approval", "--config", config)
     assert (code, out) == (
         0,
-        "Nothing to approve: every framework is live and current, or nothing was written.\n",
+        "Nothing to approve: every framework is live in the Registry and current.\n",
     )
 
     # No secret anywhere: our outputs, the GitHub and Registry request logs, the result file.
@@ -190,8 +190,14 @@ def test_publish_with_request_approval_in_one_command(world: dict[str, Any], run
     assert out.endswith(f"approval (github-issue): opened issue #1 (https://github.com/{REPO}/issues/1)\n")
     state = read_state(github.issues[1]["body"])
     assert state is not None and [i.ctid for i in state.items] == [KITCHEN, KNIVES, SERVICE]
-    code, out, err = run_cli(*args)  # nothing written the second time: nothing to ask
+    # Nothing written the second time, but the three still wait in the Registry: the open issue
+    # already lists them, so nothing is added to it.
+    before = len(github.requests)
+    code, out, err = run_cli(*args)
     assert code == 0
-    assert err.endswith("No approval requested: this publish wrote no framework.\n")
+    assert out.endswith(
+        f"approval (github-issue): issue #1 already lists these frameworks (https://github.com/{REPO}/issues/1)\n"
+    )
+    assert [m for m, _ in github.log()[before:]] == ["GET"]
     assert len(github.issues) == 1 and github.comments[1] == []
     assert GITHUB_TOKEN not in out + err

@@ -28,9 +28,11 @@ from competency_ci.report import escape as esc
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
+    from competency_ci.approval.delivery import Delivery
     from competency_ci.frameworks.model import Framework
     from competency_ci.frameworks.validate import ValidationResult
     from competency_ci.gitfiles import FileChange
+    from competency_ci.targets.base import Target
     from competency_ci.targets.record import PublishRecord
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_REMOTE = 0, 1, 2, 3
@@ -302,8 +304,7 @@ def diff_section(job: Job, changes: list[FileChange] | None, paths: list[Path]) 
 
 def plan_section(job: Job, paths: list[Path]) -> None:
     """What publishing would write (read-only; needs the key, which forks do not get)."""
-    from competency_ci.targets.cass.plan import render_markdown
-    from competency_ci.targets.cass.publish import publish_frameworks
+    from competency_ci.targets.cass.target import CassTarget
 
     if not (job.config.cass.url and job.settings.target == "cass"):
         return
@@ -319,12 +320,13 @@ def plan_section(job: Job, paths: list[Path]) -> None:
         return
     if not paths:
         return
-    frameworks = load(paths, job.config)
-    outcome = publish_frameworks(frameworks, job.config, job.config.cass.url, key, dry_run=True)
-    if outcome.error or outcome.plan is None:
-        job.fail(EXIT_REMOTE, f"cannot read {job.config.cass.url}: {outcome.error}")
+    target = CassTarget(job.config, job.config.cass.url, key)
+    planned = target.plan(load(paths, job.config))
+    target.close()
+    if planned.error is not None:
+        job.fail(EXIT_REMOTE, f"cannot read {job.config.cass.url}: {planned.error}")
         return
-    job.summary.append(render_markdown(outcome.plan, outcome.server))
+    job.summary.append(planned.render("markdown"))
 
 
 def signing_key(job: Job, *, required: bool) -> RSAPrivateKey | None:
@@ -362,17 +364,18 @@ def publish(job: Job) -> None:
     if not frameworks:
         job.summary.append("No frameworks to publish.\n")
         return
-    record = (
-        publish_cass(job, frameworks) if job.settings.target == "cass" else publish_registry(job, frameworks)
-    )
-    if record is None:
-        return
+    # Every setting the run needs (server, key, API key, approval token and repository) is checked
+    # here, before the first request: a run never writes and then stops on a missing setting.
+    target = open_target(job)
+    delivery = approval_delivery(job)
+    record = publish_to(job, target, frameworks)
     if job.environ.get("RUNNER_TEMP"):
         Path(job.environ["RUNNER_TEMP"], RECORD_FILE).write_text(record.to_json(), "utf-8")
     written = [f for f in record.frameworks if f.outcome == "written"]
     job.outputs["published"] = json.dumps([framework_dict(f) for f in written], ensure_ascii=False)
     job.summary.append(gh.published_markdown(record))
-    request_approval(job, frameworks, record)
+    if delivery is not None:
+        request_approval(job, frameworks, record, delivery)
 
 
 def framework_dict(f: Any) -> dict[str, Any]:
@@ -383,8 +386,21 @@ def framework_dict(f: Any) -> dict[str, Any]:
     return data
 
 
-def publish_cass(job: Job, frameworks: list[Framework]) -> PublishRecord | None:
-    from competency_ci.targets.cass.publish import publish_frameworks
+def open_target(job: Job) -> Target[Any, Any]:
+    """The configured target, through the interface every target has (``targets/base.py``)."""
+    if job.settings.target == "registry":
+        from competency_ci.http import Budget
+        from competency_ci.targets.registry.target import open_registry
+
+        return open_registry(
+            job.config,
+            Budget(),
+            publishing=True,
+            environ={},
+            api_key=job.settings.registry_api_key,
+            key_source="the registry-api-key input",
+        )
+    from competency_ci.targets.cass.target import CassTarget
 
     server = job.config.cass.url
     if not server:
@@ -393,61 +409,75 @@ def publish_cass(job: Job, frameworks: list[Framework]) -> PublishRecord | None:
         )
     key = signing_key(job, required=True)
     assert key is not None
-    result = publish_frameworks(frameworks, job.config, server, key)
-    if not result.ok:
+    return CassTarget(job.config, server, key)
+
+
+def publish_to(job: Job, target: Target[Any, Any], frameworks: list[Framework]) -> PublishRecord:
+    """Plan, apply, verify, record: the same four steps as ``competency-ci publish``."""
+    try:
+        outcome = target.apply(target.plan(frameworks))
+        verification = target.verify(outcome)
+        record: PublishRecord = target.record(outcome, verification)
+    finally:
+        target.close()
+    if not outcome.ok:
         job.fail(
-            EXIT_REMOTE, f"publishing to {result.server} did not complete: {result.error or 'see below'}"
+            EXIT_REMOTE, f"publishing to {target.server} did not complete: {outcome.error or 'see below'}"
         )
-    return result.record()
+    for ctid in verification.failed:  # CE shows something other than the file says: a problem
+        job.fail(EXIT_PROBLEMS, f"{ctid}: {verification.lines.get(ctid, 'the CE view differs')}")
+    return record
 
 
-def publish_registry(job: Job, frameworks: list[Framework]) -> PublishRecord | None:
-    from competency_ci.targets.registry.client import Assistant, RegistryReader
-    from competency_ci.targets.registry.publish import publish_registry as send
-
-    if not job.settings.registry_api_key:
-        raise ConfigError("target registry needs the registry-api-key input")
-    assistant = Assistant(job.config.assistant_url, job.settings.registry_api_key)
-    result = send(frameworks, job.config, RegistryReader(job.config.registry_url), assistant)
-    if not result.ok:
-        job.fail(EXIT_REMOTE, f"publishing to the Registry did not complete: {result.error or 'see below'}")
-    return result.record()
-
-
-def request_approval(job: Job, frameworks: list[Framework], record: PublishRecord) -> None:
-    from competency_ci.approval import request as approval
-    from competency_ci.githubapi import GitHub, GitHubError
-    from competency_ci.http import RemoteError
+def approval_delivery(job: Job) -> Delivery | None:
+    """The approval delivery with its settings checked (token, repository, webhook address)."""
+    from competency_ci.approval.delivery import prepare_delivery
 
     kind = job.config.approval.kind
+    if kind == "none":
+        return None
+    return prepare_delivery(
+        kind,
+        job.config,
+        environ=job.environ,
+        token=job.settings.github_token or None,
+        repository=job.environ.get("GITHUB_REPOSITORY") or job.event.repository,
+        webhook_secret=job.settings.webhook_secret or None,
+    )
+
+
+def request_approval(
+    job: Job, frameworks: list[Framework], record: PublishRecord, delivery: Delivery
+) -> None:
+    """Ask for what this publish wrote, and for what an earlier one wrote that still waits."""
+    from competency_ci.approval import request as approval
+    from competency_ci.approval.delivery import request_after_publish
+    from competency_ci.githubapi import GitHubError
+    from competency_ci.http import RemoteError
+    from competency_ci.targets.registry.client import RegistryError, RegistryReader
+
     repository = job.environ.get("GITHUB_REPOSITORY") or job.event.repository
     server_url = job.environ.get("GITHUB_SERVER_URL", "https://github.com")
     run_id = job.environ.get("GITHUB_RUN_ID")
     run_url = f"{server_url}/{repository}/actions/runs/{run_id}" if repository and run_id else None
-    request = approval.build_request(
-        frameworks, job.config, record=record, repository=repository, commit=job.event.head, run_url=run_url
-    )
-    if kind == "none" or not request.items:
-        return
     try:
-        if kind == "github-issue":
-            token = job.settings.github_token or job.environ.get("GITHUB_TOKEN")
-            repo = job.config.approval.repository or repository
-            if not token or not repo:
-                raise ConfigError("approval github-issue needs the github-token input and a repository")
-            client = GitHub(token, repo, job.environ.get("GITHUB_API_URL") or "https://api.github.com")
-            outcome = approval.request_github_issue(
-                client, request, job.config.approval.label, job.config.approval.approvers
-            )
-        else:
-            if not job.config.approval.webhook_url:
-                raise ConfigError("approval webhook needs the webhook-url input")
-            secret = job.settings.webhook_secret or job.environ.get(job.config.approval.webhook_secret_env)
-            outcome = approval.send_webhook(job.config.approval.webhook_url, request, secret or None)
-    except (GitHubError, RemoteError) as exc:
+        request = request_after_publish(
+            frameworks,
+            job.config,
+            record,
+            RegistryReader(job.config.registry_url),
+            repository=repository,
+            commit=job.event.head,
+            run_url=run_url,
+            organization_live=approval.organization_published(job.config),
+        )
+        if not request.items:
+            return
+        outcome = delivery.send(request)
+    except (GitHubError, RemoteError, RegistryError) as exc:
         job.fail(EXIT_REMOTE, f"the approval request failed: {exc}")
         return
-    if kind == "github-issue" and outcome.url:
+    if delivery.kind == "github-issue" and outcome.url:
         job.outputs["approval-issue-url"] = outcome.url
     link = f" ({esc.md_link(outcome.url, outcome.url)})" if outcome.url else ""
     job.summary.append(f"### Approval\n\n{esc.md_text(outcome.detail)}{link}\n")

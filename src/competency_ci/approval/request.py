@@ -17,7 +17,7 @@ import hmac
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from competency_ci.http import Budget, RemoteError, new_session, send
@@ -302,6 +302,15 @@ def request_github_issue(gh: GitHub, request: Request, label: str, approvers: li
         return Outcome(
             "unchanged", f"issue #{issue.number} already has this request", issue.html_url, issue.number
         )
+    # A framework a re-run left unchanged and that still waits is asked for again only if the open
+    # issue does not list it yet (an earlier request failed): listing it twice tells nobody more.
+    listed = {i.ctid for i in state.items} if state is not None else set()
+    fresh = tuple(i for i in request.items if i.outcome != "unchanged" or i.ctid not in listed)
+    if not fresh:
+        return Outcome(
+            "unchanged", f"issue #{issue.number} already lists these frameworks", issue.html_url, issue.number
+        )
+    request = replace(request, items=fresh)
     comments = [c for c in gh.list_comments(issue.number) if _COMMENT.search(c.body)]
     last = _COMMENT.search(comments[-1].body) if comments else None
     if last is None or last.group(1) != request.digest:
@@ -338,34 +347,6 @@ def send_webhook(url: str, request: Request, secret: str | None, *, budget: Budg
         detail = f"HTTP {response.status_code}: the receiver refused the request"
         raise RemoteError("POST", url, detail=detail)
     return Outcome("sent", f"POST {url}: HTTP {response.status_code}", url)
-
-
-def deliver(kind: str, request: Request, config: Config, *, budget: Budget | None = None) -> Outcome:
-    """Send the request the configured way; settings come from configuration and environment.
-
-    Raises ``ConfigError`` for missing settings (exit 2), ``RemoteError``/``GitHubError`` when the
-    service fails or refuses (exit 3).
-    """
-    import os
-
-    from competency_ci.frameworks.config import ConfigError
-
-    if kind == "none":
-        return Outcome("skipped", "approval requests are off (approval.kind: none)")
-    if kind == "github-issue":
-        from competency_ci.githubapi import GitHub, GitHubError
-
-        try:
-            gh = GitHub.from_env(config.approval.repository, budget=budget)
-        except GitHubError as exc:
-            raise ConfigError(f"github-issue approval: {exc}") from None
-        return request_github_issue(gh, request, config.approval.label, config.approval.approvers)
-    if kind == "webhook":
-        if not config.approval.webhook_url:
-            raise ConfigError("webhook approval: set approval.webhook-url in the configuration")
-        secret = os.environ.get(config.approval.webhook_secret_env) or None
-        return send_webhook(config.approval.webhook_url, request, secret, budget=budget)
-    raise ConfigError(f"unknown approval kind {kind!r}: expected github-issue, webhook or none")
 
 
 def close_when_live(gh: GitHub, label: str, statuses: Sequence[FrameworkStatus]) -> Outcome:

@@ -109,13 +109,21 @@ def plan_registry(
     frameworks: Sequence[Framework], config: Config, reader: RegistryReader, assistant: Assistant
 ) -> list[RegistryPlanItem]:
     """What ``publish --target registry`` would send, each checked by CE's ``format`` endpoint."""
+    require_organization(config)
+    return plan_entries(read_live(frameworks, config, reader), config, assistant)
+
+
+def plan_entries(
+    entries: Sequence[LiveFramework], config: Config, assistant: Assistant | None
+) -> list[RegistryPlanItem]:
+    """The action per framework; with ``assistant``, each one to send checked by CE's ``format``."""
     from competency_ci.frameworks.jsonld import language_key
 
     organization = require_organization(config)
     items = []
-    for entry in read_live(frameworks, config, reader):
+    for entry in entries:
         action = ACTIONS[entry.status.state]
-        if action == "no change":
+        if action == "no change" or assistant is None:
             items.append(RegistryPlanItem(entry.status, action, True))
             continue
         lang = language_key(entry.framework, config.language)
@@ -234,13 +242,24 @@ def publish_registry(
     A framework CE rejects (``Successful: false``) does not stop the others; a service failure
     after retries does, and the rest are reported as not attempted.
     """
-    organization = require_organization(config)
-    result = RegistryPublishResult(assistant.base_url)
+    require_organization(config)
     try:
         entries = read_live(frameworks, config, reader)
     except (RemoteError, RegistryError) as exc:
-        result.error = str(exc)
-        return result
+        return RegistryPublishResult(assistant.base_url, error=str(exc))
+    return publish_entries(entries, config, assistant, on_outcome=on_outcome)
+
+
+def publish_entries(
+    entries: Sequence[LiveFramework],
+    config: Config,
+    assistant: Assistant,
+    *,
+    on_outcome: Callable[[RegistryOutcome], None] | None = None,
+) -> RegistryPublishResult:
+    """Publish the frameworks ``read_live`` found not live or not current (the apply step)."""
+    organization = require_organization(config)
+    result = RegistryPublishResult(assistant.base_url)
     result.frameworks = [RegistryOutcome(e.status) for e in entries]
     for entry, outcome in zip(entries, result.frameworks, strict=True):
         if result.error:
