@@ -60,7 +60,8 @@ def test_mints_ctids_and_keeps_ceterms_ctid_equal() -> None:
 
 
 def test_existing_ctids_are_never_changed_whatever_their_form() -> None:
-    # a v1 UUID, a URI id with its own ceterms:ctid, and a mismatch stay as they are
+    # a v1 UUID, a URI id with its own ceterms:ctid, and a mismatch stay as they are (a URI id
+    # without one gets a CTID of its own, and keeps the URI)
     before = (
         "@id,@type,ceterms:ctid,ceasn:name,ceasn:competencyText,ceasn:isTopChildOf\n"
         "ce-07c257d6-9119-11e8-b852-782bcb5df6ac,ceasn:CompetencyFramework,,Abilities,,\n"
@@ -71,8 +72,11 @@ def test_existing_ctids_are_never_changed_whatever_their_form() -> None:
     result = fix(before)
     assert result.text == before.replace(
         "ceasn:CompetencyFramework,,", "ceasn:CompetencyFramework,ce-07c257d6-9119-11e8-b852-782bcb5df6ac,"
+    ).replace("c/2,ceasn:Competency,,", "c/2,ceasn:Competency,ce-00000000-0000-4000-8000-000000000001,")
+    assert result.summary() == (
+        "copied 1 CTID between @id and ceterms:ctid, "
+        "minted 1 CTID for a row whose @id is a URL (the URL is kept)"
     )
-    assert result.summary() == "copied 1 CTID between @id and ceterms:ctid"
 
 
 def test_temporary_keys_are_replaced_everywhere_in_the_file() -> None:

@@ -54,8 +54,12 @@ def test_objects_ids_order_and_relations(tmp_path: Path) -> None:
         "@id": uri(B),
         "@type": "Competency",
         "ceterms:ctid": B,
-        "name": "Bravo",
-        "description": ["Note one", "Note two"],
+        "name": {"@value": "Bravo", "@language": "en-us"},
+        "description": [
+            {"@value": "Note one", "@language": "en-us"},
+            {"@value": "Note two", "@language": "en-us"},
+        ],
+        "schema:inLanguage": ["en-US"],  # the framework's: CASS's export would say ["en"]
         "owner": [OWNER],
     }
     rel = result.items[4].data
@@ -70,8 +74,10 @@ def test_objects_ids_order_and_relations(tmp_path: Path) -> None:
     }
     fw = result.items[-1].data
     assert fw["@id"] == uri(FW) and fw["@type"] == "Framework"
-    assert fw["name"] == "Test Framework" and fw["description"] == "A framework for tests."
-    assert fw["schema:inLanguage"] == ["en-US"] and fw["ceasn:publisherName"] == ["Test Org"]
+    assert fw["name"] == {"@value": "Test Framework", "@language": "en-us"}
+    assert fw["description"] == {"@value": "A framework for tests.", "@language": "en-us"}
+    assert fw["schema:inLanguage"] == ["en-US"]
+    assert fw["ceasn:publisherName"] == [{"@value": "Test Org", "@language": "en-us"}]
     assert fw["competency"] == [uri(A), uri(B), uri(C), uri(D)]
     assert fw["relation"] == [result.items[4].id, result.items[5].id]
 
@@ -164,12 +170,16 @@ def test_example_framework_maps_every_competency() -> None:
     assert sum(1 for i in result.items if i.kind == "competency") == 12
     assert sum(1 for i in result.items if i.kind == "relation") == 9
     framework = result.items[-1].data
-    assert framework["schema:keywords"] == ["data literacy", "statistics", "visualization"]
+    assert framework["schema:keywords"] == [
+        {"@value": keyword, "@language": "en-us"}
+        for keyword in ("data literacy", "statistics", "visualization")
+    ]
     assert framework["ceasn:educationLevelType"] == [
         "https://credreg.net/ctdl/vocabs/audLevel/LowerDivisionLevel",
         "https://credreg.net/ctdl/vocabs/audLevel/UndergraduateLevel",
     ]
-    assert framework["schema:dateCreated"] == "2025-09-01"
+    assert framework["ceasn:dateCreated"] == "2025-09-01"  # schema:dateCreated is CASS's own
+    assert "schema:dateCreated" not in framework
 
 
 def test_schema_reference_holds_the_generated_mapping_table() -> None:

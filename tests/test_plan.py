@@ -142,7 +142,11 @@ def test_competency_moved_to_another_framework_of_the_run_is_not_deleted(tmp_pat
     plan = make_plan(desired(tmp_path, rows, current), current, OURS)
     first, second = plan.frameworks
     assert actions(first) == [("update", "framework", FW, ("competencies 1 removed",))]
-    assert actions(second) == [("update", "framework", FW2, ("competencies 1 added",))]
+    # D now takes the language of its new framework ("en", not "en-US"): its text is tagged anew
+    assert actions(second) == [
+        ("update", "competency", D, ("competencyText changed", "inLanguage changed")),
+        ("update", "framework", FW2, ("competencies 1 added",)),
+    ]
     assert first.deletes == [] and second.deletes == []
 
 

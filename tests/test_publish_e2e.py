@@ -69,7 +69,8 @@ def test_create_then_republish_costs_zero_writes(sandbox: SandboxServer, tmp_pat
         ]
     )
     assert state[uri(FW)]["competency"] == [uri(A), uri(B), uri(C), uri(D)]
-    assert state[uri(B)]["name"] == "Bravo" and state[uri(B)]["owner"] == [pem(our_key())]
+    assert state[uri(B)]["name"] == {"@value": "Bravo", "@language": "en-us"}
+    assert state[uri(B)]["owner"] == [pem(our_key())]
     assert sandbox.store.get(_md5(uri(FW))).version == 1  # type: ignore[union-attr]
 
     before = len(sandbox.request_log)
@@ -100,7 +101,7 @@ def test_update_text_move_and_remove(sandbox: SandboxServer, tmp_path: Path) -> 
     assert sorted(state) == sorted(
         [uri(A), uri(B), uri(D), uri(FW), relation_id("BASE/", uri(B), uri(A), "narrows"), rel_db]
     )
-    assert state[uri(B)]["name"] == "Bravo revised"
+    assert state[uri(B)]["name"] == {"@value": "Bravo revised", "@language": "en-us"}
     assert state[uri(FW)]["competency"] == [uri(A), uri(B), uri(D)]
     assert sorted(state[uri(FW)]["relation"]) == sorted(
         [relation_id("BASE/", uri(B), uri(A), "narrows"), rel_db]
@@ -122,7 +123,7 @@ def test_co_owner_is_kept(sandbox: SandboxServer, tmp_path: Path) -> None:
     result = publish(sandbox, path)
     assert result.frameworks[0].updated == 1
     assert snapshot(sandbox)[uri(A)]["owner"] == [pem(other_key()), pem(our_key())]
-    assert snapshot(sandbox)[uri(A)]["name"] == "Alpha revised"
+    assert snapshot(sandbox)[uri(A)]["name"] == {"@value": "Alpha revised", "@language": "en-us"}
 
 
 def test_objects_owned_by_another_key_are_refused_before_any_write(

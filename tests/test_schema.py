@@ -20,7 +20,18 @@ ROW_TYPES = {FRAMEWORK, COMPETENCY}
 VALUE_KINDS = {"ctid", "ctid-or-uri", "uri", "date", "datetime", "language", "vocabulary", "text", "number"}
 KINDS = {"id", "type", *VALUE_KINDS}
 JSONLD = {"string", "languageMap", "languageMapList", "list", "uri", "uriList", "versionIdentifier"}
-CI_KEYS = {"rows", "tier", "kind", "multiple", "requiredFor", "vocabulary", "references", "jsonld", "cass", "export"}
+CI_KEYS = {
+    "rows",
+    "tier",
+    "kind",
+    "multiple",
+    "requiredFor",
+    "vocabulary",
+    "references",
+    "jsonld",
+    "cass",
+    "export",
+}
 
 
 def header(path: Path) -> list[str]:
@@ -98,8 +109,8 @@ def test_row_requirements() -> None:
         for row, level in f["competencyCi"].get("requiredFor", {}).items()
     }
     assert required == {
-        ("ceterms:ctid", FRAMEWORK, "required-if-available"),
-        ("ceterms:ctid", COMPETENCY, "required-if-available"),
+        ("ceterms:ctid", FRAMEWORK, "required"),
+        ("ceterms:ctid", COMPETENCY, "required"),
         ("ceasn:name", FRAMEWORK, "required"),
         ("ceasn:description", FRAMEWORK, "required"),
         ("ceasn:inLanguage", FRAMEWORK, "required"),

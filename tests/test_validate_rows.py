@@ -32,7 +32,7 @@ CASES = {
     ),
     "bad-uri-id": (
         set_cell(GOOD, 5, "@id", "https://example.org/a b"),
-        {("bad-uri", 5, "A"), ("required-if-available-missing", 1, None)},
+        {("bad-uri", 5, "A"), ("missing-ctid", 5, "A")},
     ),
     "ctid-uppercase": (GOOD.replace(C1, UPPER_C1), {("ctid-uppercase", 3, "A")}),
     "ctid-not-v4": (GOOD.replace(C1, V1), {("ctid-not-v4", 3, "A")}),
@@ -77,7 +77,10 @@ CASES = {
         add_column(GOOD, "ceasn:dateModified", {2: "2025-03-14 10:00"}),
         {("bad-datetime", 2, "L")},
     ),
-    "bad-value": (add_column(GOOD, "ceasn:weight", {3: "heavy"}), {("bad-value", 3, "L")}),
+    "bad-value": (
+        add_column(GOOD, "ceasn:weight", {3: "heavy"}),
+        {("bad-value", 3, "L"), ("not-shown-by-ce", 3, "L")},
+    ),
     "unknown-vocabulary": (
         add_column(GOOD, "ceasn:educationLevelType", {2: "Beginner"}),
         {("unknown-vocabulary", 2, "L")},
@@ -97,7 +100,6 @@ PASSING = {
     "uri-publisher": set_cell(GOOD, 2, "ceasn:publisher", f"https://example.org/org|{ORG}"),
     "date-with-time": set_cell(GOOD, 2, "ceasn:dateCreated", "2025-03-14T10:00:00Z"),
     "datetime": add_column(GOOD, "ceasn:dateModified", {2: "2025-03-14T10:00:00.5+02:00"}),
-    "weight": add_column(GOOD, "ceasn:weight", {3: "-1.5"}),
     "vocabulary-short-forms": add_column(
         GOOD, "ceasn:educationLevelType", {2: "BeginnerLevel|https://example.org/level", 3: "SecondaryLevel"}
     ),

@@ -201,6 +201,13 @@ _CODES = [
         "`ceterms:ctid` differs from the CTID in `@id`",
         "Make the two equal: a row has one CTID.",
     ),
+    Code(
+        "missing-ctid",
+        E,
+        "row",
+        "The row has no CTID, so it cannot be published",
+        "Run `competency-ci fix`: it mints a CTID into `ceterms:ctid` (adding the column if needed) and keeps the `@id`.",
+    ),
     Code("required-missing", E, "row", "A value CE requires is missing", "Fill in the cell."),
     Code(
         "required-if-available-missing",
@@ -274,6 +281,20 @@ _CODES = [
         "row",
         "The description repeats the name",
         "CE's publishing API can reject a description that only repeats the name: describe the framework.",
+    ),
+    Code(
+        "not-shown-by-ce",
+        W,
+        "row",
+        "Credential Engine will not show this value when it is published through CASS",
+        "Nothing in the file changes that: keep the value for CASS, or enter it in CE's Publisher; `rules: {not-shown-by-ce: off}` silences it.",
+    ),
+    Code(
+        "reshaped-by-ce",
+        W,
+        "row",
+        "Credential Engine will show this value in a different shape",
+        "Nothing in the file changes that; `rules: {reshaped-by-ce: off}` silences it.",
     ),
     # structure
     Code(

@@ -38,6 +38,11 @@ CHANGES: dict[str, tuple[str, str]] = {
         "copied {n} CTID between @id and ceterms:ctid",
         "copied {n} CTIDs between @id and ceterms:ctid",
     ),
+    "ctid-column": ("added the ceterms:ctid column", "added the ceterms:ctid column"),
+    "url-id": (
+        "minted {n} CTID for a row whose @id is a URL (the URL is kept)",
+        "minted {n} CTIDs for rows whose @id is a URL (the URLs are kept)",
+    ),
     "ctid-uppercase": ("lower-cased {n} cell with CTIDs", "lower-cased {n} cells with CTIDs"),
     "template-row": ("removed {n} template row", "removed {n} template rows"),
     "helper-column": ("removed the helper column A", "removed the helper column A"),
@@ -269,6 +274,8 @@ def _fix_ids(
     if ids.id is None:
         return []
     problems = _replace_temporary_keys(ids, rows, mint, changes, path, names)
+    ids = _mint_for_urls(ids, names, rows, schema, mint, changes)
+    assert ids.id is not None
     for row in rows:
         id_, ctid = _get(row, ids.id), _get(row, ids.ctid)
         if not id_ and ids.is_ctid(ctid):
@@ -282,6 +289,35 @@ def _fix_ids(
         elif not ctid and ids.is_ctid(id_):
             changes["ctid-filled"] += _set(row, ids.ctid, id_)
     return problems
+
+
+def _is_url_id(value: str) -> bool:
+    """An `@id` that is a URL, not a CTID: the row needs its CTID in ``ceterms:ctid`` (the URL
+    stays, since other rows and CASS name the row by it)."""
+    return value.startswith("http")
+
+
+def _mint_for_urls(
+    ids: _Ids, names: list[str], rows: list[_Row], schema: TemplateSchema, mint: Mint, changes: Counter[str]
+) -> _Ids:
+    """Mint a CTID for each row whose `@id` is a URL and that has none, adding the ceterms:ctid
+    column (after `@type`, as in CE's template) when the file has none. Returns the new layout."""
+    assert ids.id is not None
+    needy = [r for r in rows if _is_url_id(_get(r, ids.id)) and not _get(r, ids.ctid)]
+    if not needy:
+        return ids
+    if ids.ctid is None:
+        type_at = _position(names, schema, "type")
+        at = (type_at if type_at is not None else ids.id) + 1
+        names.insert(at, _column(schema, "ctid").name)
+        for row in rows:
+            if len(row.cells) >= at:  # a short row stays short (the validator reports it)
+                row.cells.insert(at, "")
+        changes["ctid-column"] = 1
+        ids = _Ids.of(names, schema)
+    for row in needy:
+        changes["url-id"] += _set(row, ids.ctid, mint())
+    return ids
 
 
 def _replace_temporary_keys(

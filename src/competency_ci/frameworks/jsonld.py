@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from json.encoder import encode_basestring
@@ -126,13 +127,22 @@ def _to_jsonld(column: Column, value: Value, lang: str, registry_url: str) -> An
 
 
 def _identifier(value: str, lang: str) -> Json:
-    """``value~typeName~typeURI`` as a ``ceterms:IdentifierValue`` (empty parts left out)."""
+    return identifier_value(value, lambda text: {lang: text})
+
+
+def identifier_value(value: str, text: Callable[[str], Any]) -> Json:
+    """``value~typeName~typeURI`` as a ``ceterms:IdentifierValue`` (empty parts left out).
+
+    ``text`` gives the type name its language: a language map in a graph, a ``@value``/``@language``
+    object for CASS (whose export context does not know the property, so only an explicit tag
+    survives it; CASS's own CSV importer writes it so).
+    """
     code, name, type_uri = [*value.split("~", 2), "", ""][:3]
     node: Json = {"@type": IDENTIFIER_TYPE}
     if type_uri.strip():
         node["ceterms:identifierType"] = type_uri.strip()
     if name.strip():
-        node["ceterms:identifierTypeName"] = {lang: name.strip()}
+        node["ceterms:identifierTypeName"] = text(name.strip())
     node["ceterms:identifierValueCode"] = code.strip()
     return node
 

@@ -23,6 +23,31 @@ _DESCRIPTOR = Path(__file__).with_name("datapackage.json")
 
 
 @dataclass(frozen=True)
+class ExportFact:
+    """What CASS's CTDL-ASN export (the view CE's Publisher reads) makes of a column's values
+    (the descriptor's ``competencyCi.export``)."""
+
+    term: str | None  # the CTDL-ASN term CE gets; None when the export drops the value
+    form: str  # as-sent, single, strings, language-map, ..., dropped
+    reason: str  # plain words, when the value is dropped or changed
+    source: str
+
+    @property
+    def dropped(self) -> bool:
+        return self.term is None
+
+    @property
+    def problem_code(self) -> str:
+        """The warning ``validate`` and ``plan`` give for a value that does not reach CE as written."""
+        return "not-shown-by-ce" if self.dropped else "reshaped-by-ce"
+
+    def loses(self, count: int) -> bool:
+        """Whether a cell of ``count`` values does not reach CE as written: a dropped value, or a
+        single value of a column whose one value the export turns from a list into a scalar."""
+        return self.dropped or (self.form.endswith("single-when-one") and count == 1)
+
+
+@dataclass(frozen=True)
 class Column:
     """One CSV column (a Table Schema field plus our ``competencyCi`` properties)."""
 
@@ -51,6 +76,20 @@ class Column:
         """The descriptor's own constraint test (pattern or enum), as Table Schema defines it."""
         test = self.validator
         return test is None or bool(test(value))
+
+    @cached_property
+    def export(self) -> ExportFact | None:
+        """The descriptor's export fact for the column (None: not sent to CASS as a value)."""
+        fact = self.extra.get("export")
+        if not isinstance(fact, dict):
+            return None
+        return ExportFact(fact.get("term"), fact["form"], fact.get("reason", ""), fact["source"])
+
+    @property
+    def export_loss(self) -> ExportFact | None:
+        """The export fact when some value of the column does not reach CE as written."""
+        fact = self.export
+        return fact if fact is not None and (fact.dropped or fact.loses(1)) else None
 
     @cached_property
     def validator(self) -> Callable[[str], object] | None:

@@ -46,7 +46,14 @@ PARALLEL_BYTES = 2_000_000
 CHUNK = 1_000_000
 
 
-def _value(column: Column) -> str:
+def _value(column: Column) -> str | None:
+    """A clean cell of the column; None when no value is clean (the descriptor's ``export`` says
+    CE would not see it as written: the precise checks warn about it)."""
+    loss = column.export_loss
+    if loss is not None:
+        if loss.dropped or not column.multiple:
+            return None
+        return rf"{_PIECE}(?:\|{_PIECE})+"  # several values: only one would change shape
     value = rf"{_PIECE}(?:\|{_PIECE})*" if column.multiple else _PIECE
     return rf"(?:{_QUOTED}|{value})"  # the quote first: one character settles which
 
@@ -127,10 +134,10 @@ def _compile(header: tuple[str, ...], schema: TemplateSchema) -> RowPattern | No
                 if branches:
                     cell, marker = group(cell)
                     markers.append(marker)
-            elif kind not in column.rows:
-                cell = ""  # a value here would not apply to the row
+            elif kind not in column.rows or (value := _value(column)) is None:
+                cell = ""  # a value here would not apply to the row, or not reach CE as written
             else:
-                cell = _value(column)
+                cell = value
                 if column.validator is not None:
                     cell, named[-1][i] = group(cell)
                 if not _needs(column, kind):

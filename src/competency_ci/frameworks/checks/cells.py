@@ -19,7 +19,7 @@ from competency_ci.frameworks.checks.header import Header
 from competency_ci.frameworks.codes import problem
 from competency_ci.frameworks.problems import Problem
 from competency_ci.frameworks.table import Record, Table
-from competency_ci.schema import COMPETENCY, FRAMEWORK, Column, TemplateSchema
+from competency_ci.schema import COMPETENCY, FRAMEWORK, Column, ExportFact, TemplateSchema
 
 # The @type CASS accepts only in its separate collection import (csv-template.md §2.2).
 COLLECTION_TYPE = "ceterms:Collection"
@@ -50,6 +50,7 @@ class CellRule:
     valid: Callable[[str], object] | None
     single: bool
     reference: bool
+    loss: ExportFact | None  # the column's values may not reach CE as written (descriptor ``export``)
 
 
 @dataclass(slots=True)
@@ -83,6 +84,7 @@ def compile_rules(table: Table, header: Header) -> list[CellRule]:
                 valid=column.validator,
                 single=not column.multiple,
                 reference=column.references is not None,
+                loss=column.export_loss,
             )
         )
     return rules
@@ -225,6 +227,8 @@ class RowChecker:
         if not positions:
             return
         values = list(compress(cells, cells))
+        if rule.loss is not None:
+            self._export_loss(rule, rule.loss, positions, values)
         if self._clean(rule, positions, values):
             if rule.reference:
                 refs.update(zip(positions, zip(values), strict=True))
@@ -250,6 +254,18 @@ class RowChecker:
         ):
             return False
         return rule.valid is None or all(map(rule.valid, values))
+
+    def _export_loss(self, rule: CellRule, fact: ExportFact, positions: list[int], values: list[str]) -> None:
+        """A warning on each cell whose value CE will not see as written (the descriptor says why)."""
+        records, kinds, applies, sep = self.table.records, self.kinds, rule.column.rows, self.separator
+        code = fact.problem_code
+        for pos, value in zip(positions, values, strict=True):
+            kind = kinds[pos]
+            if pos in self.skip or (kind is not None and kind not in applies):
+                continue  # a template row, or a value that is ignored anyway (not-applicable)
+            count = 1 if rule.single else sum(1 for piece in value.split(sep) if piece.strip())
+            if count and fact.loses(count):
+                self.emit(code, records[pos], rule.index, f"{rule.column.name}: {fact.reason}")
 
     def _cell(self, rule: CellRule, pos: int, value: str, refs: dict[int, tuple[str, ...]]) -> None:
         """Every check on one non-empty cell."""
@@ -316,13 +332,25 @@ class RowChecker:
                         value = cells[pos]
                         if value and value.strip():
                             continue
-                    if column.kind == "ctid" and self._ctid_not_needed(pos):
+                    if column.kind == "ctid":
+                        if not self._ctid_not_needed(pos):
+                            self._missing_ctid(records[pos], index)
                         continue
                     if index is None:
                         self.absent[column.name, tier] += 1
                         continue
                     code = "required-missing" if tier == "required" else "required-if-available-missing"
                     self.emit(code, records[pos], index, f"{column.name} on a {kind} row")
+
+    def _missing_ctid(self, record: Record, index: int | None) -> None:
+        """A URL `@id` and no `ceterms:ctid`: nothing to publish the row under (the CTID is its
+        identity at CE and in CASS). Reported on the ctid cell, or on `@id` without the column."""
+        assert self.id_index is not None
+        shown = quote(record.get(self.id_index).strip())
+        detail = f"@id {shown} is not a CTID and ceterms:ctid is empty"
+        if index is None:
+            detail = f"@id {shown} is not a CTID and there is no ceterms:ctid column"
+        self.emit("missing-ctid", record, self.id_index if index is None else index, detail)
 
     def _ctid_not_needed(self, pos: int) -> bool:
         """`ceterms:ctid` is satisfied by a CTID in `@id`. Only a URL `@id` needs it: a missing,

@@ -19,6 +19,19 @@ Ids (cass-api.md §3.2):
   ends and type, so a re-run finds the same id; a relation the server already lists in the
   framework with the same ends and type keeps its id, whatever server base it was written under.
 
+What CE sees is CASS's CTDL-ASN export of these objects (``GET /api/ceasn/{uid}``), so values are
+sent in the forms that export carries to CE (the descriptor's ``competencyCi.export`` per column,
+cass-export.md): the user's dates under their ``ceasn:`` names (``schema:dateCreated`` and
+``schema:dateModified`` are CASS's own record timestamps, which the export drops, and are left to
+CASS); text as ``{"@value", "@language"}`` in the framework's language (the key ``convert`` gives
+its language maps), since the export tags plain strings ``en-us``; every competency with its
+language, since the export gives one without ``["en"]``; version identifiers as
+``ceterms:IdentifierValue`` objects, as ``convert`` and CASS's CSV importer build them. Values the
+export drops or reshapes whatever is sent are listed per cell (``MappedFramework.losses``).
+
+Every object has a distinct id: a framework or competency without a CTID, or two objects on one
+id, is an internal error (``IdentityError``), never a publish.
+
 Everything here is pure: the caller hands in what the server holds (``existing``).
 """
 
@@ -30,7 +43,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from competency_ci.frameworks.build import is_ctid
-from competency_ci.frameworks.jsonld import resource_uri
+from competency_ci.frameworks.jsonld import identifier_value, language_key, resource_uri
 from competency_ci.frameworks.model import Competency, Framework, Value
 from competency_ci.schema import COMPETENCY, FRAMEWORK, Column, TemplateSchema, load_schema
 from competency_ci.targets.cass.ids import short_id, timestamp
@@ -46,6 +59,26 @@ SIGNATURE_KEYS = frozenset({"signature", "@signature", "signatureSha256", "@sign
 STRUCTURE_KEYS = frozenset({"@context", "@id", "@type", "owner", "@owner", "competency", "relation"})
 
 CassObject = dict[str, Any]
+# Containers (the descriptor's ``jsonld``) whose values are text in a language.
+TEXT_CONTAINERS = frozenset({"languageMap", "languageMapList"})
+
+
+class IdentityError(RuntimeError):
+    """Internal error: the mapping would give two objects one id, or an object no CTID. The
+    validator refuses such files (missing-ctid, duplicate-ctid), so this is a bug, never input."""
+
+
+@dataclass(frozen=True)
+class ExportLoss:
+    """A cell whose value CE will not see as written when it is published through CASS."""
+
+    line: int
+    column: str
+    code: str  # not-shown-by-ce | reshaped-by-ce
+    reason: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}, {self.column}: {self.reason}"
 
 
 @dataclass(frozen=True)
@@ -65,6 +98,7 @@ class MappedFramework:
     framework: Framework
     id: str
     items: list[Item] = field(default_factory=list)
+    losses: list[ExportLoss] = field(default_factory=list)  # file order
 
     @property
     def ids(self) -> list[str]:
@@ -155,10 +189,36 @@ def _uri(registry_url: str, column: Column, value: str) -> str:
     return value
 
 
-def _value(registry_url: str, column: Column, value: Value) -> Value:
+def tagged(text: str, lang: str) -> dict[str, str]:
+    """A text with its language, the one form CASS's export keeps the language of."""
+    return {"@value": text, "@language": lang}
+
+
+def _value(registry_url: str, column: Column, value: Value, lang: str) -> Any:
+    """A model value in the form CASS's export carries to CE (the column's ``jsonld`` container)."""
+    container = column.jsonld
+    if container in TEXT_CONTAINERS:
+        if container == "languageMap":
+            return tagged(value if isinstance(value, str) else " | ".join(value), lang)
+        return [tagged(v, lang) for v in ([value] if isinstance(value, str) else value)]
+    if container == "versionIdentifier":
+        pieces = [value] if isinstance(value, str) else value
+        return [identifier_value(piece, lambda text: tagged(text, lang)) for piece in pieces]
     if isinstance(value, list):
         return [_uri(registry_url, column, v) for v in value]
     return _uri(registry_url, column, value)
+
+
+def _losses(obj: Framework | Competency, columns: list[tuple[Column, str]]) -> list[ExportLoss]:
+    found = []
+    for column, _ in columns:
+        fact = column.export_loss
+        value = obj.properties.get(column.name)
+        if fact is None or value is None:
+            continue
+        if fact.loses(1 if isinstance(value, str) else len(value)):
+            found.append(ExportLoss(obj.line, column.name, fact.problem_code, fact.reason))
+    return found
 
 
 def _merge_owners(stored: Mapping[str, Any] | None, ours: Iterable[str]) -> list[str]:
@@ -188,11 +248,14 @@ class _Mapper:
         self.mapping = mapping
         self.known = mapping.known_keys | SIGNATURE_KEYS
         self.columns = {row: mapping.property_columns(row) for row in (FRAMEWORK, COMPETENCY)}
+        self.language = next(
+            (p for c, p in self.columns[COMPETENCY] if c.kind == "language"), None
+        )  # the CASS property of a competency's language
 
     def uri(self, ctid: str) -> str:
         return resource_uri(self.registry_url, ctid)
 
-    def body(self, obj: Framework | Competency, row_type: str) -> tuple[CassObject, list[str]]:
+    def body(self, obj: Framework | Competency, row_type: str, lang: str) -> tuple[CassObject, list[str]]:
         """Properties from the descriptor's mapping, plus owners named in the ``owner`` column."""
         data: CassObject = {}
         extra_owners: list[str] = []
@@ -207,7 +270,7 @@ class _Mapper:
             if prop == "owner":
                 extra_owners.extend([value] if isinstance(value, str) else value)
                 continue
-            data[prop] = _value(self.registry_url, column, value)
+            data[prop] = _value(self.registry_url, column, value, lang)
         return data, extra_owners
 
     def finish(self, item_id: str, type_: str, data: CassObject, extra_owners: list[str]) -> CassObject:
@@ -261,24 +324,56 @@ def map_framework(
     owner_pem: str,
     existing: Mapping[str, CassObject] | None = None,
     mapping: CassMapping | None = None,
+    default_language: str = "en-US",
 ) -> MappedFramework:
-    """The CASS objects for ``framework``. ``existing``: stored objects by short id (may be empty)."""
+    """The CASS objects for ``framework``. ``existing``: stored objects by short id (may be empty);
+    ``default_language``: the configured language, for a framework without ``ceasn:inLanguage``."""
+    _require_ctids(framework)
     mapper = _Mapper(registry_url, cass_base, owner_pem, existing or {}, mapping or cass_mapping())
+    lang = language_key(framework, default_language)
+    languages = framework.languages or [default_language]
     fw_id = mapper.uri(framework.ctid)
     result = MappedFramework(framework, fw_id)
+    result.losses.extend(_losses(framework, mapper.columns[FRAMEWORK]))
     for comp in framework.competencies:
         cid = mapper.uri(comp.ctid)
-        data, owners = mapper.body(comp, COMPETENCY)
+        data, owners = mapper.body(comp, COMPETENCY, lang)
+        if mapper.language is not None and mapper.language not in data:
+            data[mapper.language] = list(languages)  # else CASS's export says ["en"]
         label = f"{comp.ctid} {_excerpt(comp.text)}"
         result.items.append(Item(cid, "competency", label, mapper.finish(cid, COMPETENCY_TYPE, data, owners)))
+        result.losses.extend(_losses(comp, mapper.columns[COMPETENCY]))
     relations = mapper.relations(framework, mapper.existing.get(fw_id))
     result.items.extend(relations)
-    data, owners = mapper.body(framework, FRAMEWORK)
+    data, owners = mapper.body(framework, FRAMEWORK, lang)
     data["competency"] = [mapper.uri(c.ctid) for c in framework.competencies]
     data["relation"] = [r.id for r in relations]
     fw_obj = mapper.finish(fw_id, FRAMEWORK_TYPE, data, owners)
     result.items.append(Item(fw_id, "framework", f"{framework.ctid} {_excerpt(framework.name)}", fw_obj))
+    _require_distinct_ids(result)
     return result
+
+
+def _require_ctids(framework: Framework) -> None:
+    objects: list[Framework | Competency] = [framework, *framework.competencies]
+    for obj in objects:
+        if not obj.ctid:
+            raise IdentityError(
+                f"internal error: {framework.path}:{obj.line}: {obj.id!r} has no CTID, so it has no id "
+                "to publish under (the validator reports this as missing-ctid)"
+            )
+
+
+def _require_distinct_ids(result: MappedFramework) -> None:
+    """The invariant: one object per id (a collapse would silently merge objects on the server)."""
+    seen: dict[str, Item] = {}
+    for item in result.items:
+        other = seen.setdefault(item.id, item)
+        if other is not item:
+            raise IdentityError(
+                f"internal error: {result.framework.path}: {other.kind} {other.label} and "
+                f"{item.kind} {item.label} would both be published as {item.id}"
+            )
 
 
 def _excerpt(text: str, width: int = 60) -> str:
@@ -286,31 +381,66 @@ def _excerpt(text: str, width: int = 60) -> str:
     return f'"{text}"' if len(text) <= width else f'"{text[: width - 1]}…"'
 
 
+def _where(column: Column) -> str:
+    """Where a column goes in CASS, for the tables."""
+    target = column.extra.get("cass")
+    if isinstance(target, str):
+        return f"`{target}`"
+    if isinstance(target, dict):
+        ends = "source = the aligned item, target = this" if target.get("reverse") else "source = this"
+        if column.references is not None:
+            ends = "source = the child, target = the parent"
+        return f"`Relation` `{target['relation']}` ({ends})"
+    if column.kind == "id":
+        return "`@id` = the canonical registry URI `{registry}/resources/{ctid}`"
+    if column.kind == "type":
+        return "`@type` `Framework` / `Competency`"
+    if column.references == FRAMEWORK:
+        return "membership: the framework's `competency` list, in file order"
+    return "not sent: the hierarchy comes from `ceasn:isChildOf` (as in the model)"
+
+
 def mapping_table(schema: TemplateSchema | None = None) -> str:
     """The README's mapping table from the descriptor (``python -m competency_ci.targets.cass.mapping``)."""
     schema = schema or load_schema()
     lines = ["| CSV column | rows | in CASS |", "|---|---|---|"]
     for column in schema.columns.values():
-        target = column.extra.get("cass")
-        if isinstance(target, str):
-            where = f"`{target}`"
-        elif isinstance(target, dict):
-            ends = "source = the aligned item, target = this" if target.get("reverse") else "source = this"
-            if column.references is not None:
-                ends = "source = the child, target = the parent"
-            where = f"`Relation` `{target['relation']}` ({ends})"
-        elif column.kind == "id":
-            where = "`@id` = the canonical registry URI `{registry}/resources/{ctid}`"
-        elif column.kind == "type":
-            where = "`@type` `Framework` / `Competency`"
-        elif column.references == FRAMEWORK:
-            where = "membership: the framework's `competency` list, in file order"
-        else:
-            where = "not sent: the hierarchy comes from `ceasn:isChildOf` (as in the model)"
         rows = ", ".join(sorted(column.rows))
-        lines.append(f"| `{column.name}` | {rows} | {where} |")
+        lines.append(f"| `{column.name}` | {rows} | {_where(column)} |")
+    return "\n".join(lines) + "\n"
+
+
+FORMS = {
+    "as-sent": "as written",
+    "single": "one value",
+    "strings": "a list",
+    "language-map": "text keyed by the framework's language",
+    "language-map-list": "texts keyed by the framework's language",
+    "language-map-single-when-one": "texts keyed by the framework's language (one text: not a list)",
+    "identifier-value": "`ceterms:IdentifierValue` objects",
+    "single-when-one": "a list (one value: a single value)",
+    "dropped": "nothing",
+}
+
+
+def export_table(schema: TemplateSchema | None = None) -> str:
+    """What CE sees of each column through CASS's CTDL-ASN export, from the descriptor's ``export``
+    (``python -m competency_ci.targets.cass.mapping export``)."""
+    schema = schema or load_schema()
+    lines = ["| CSV column | sent to CASS as | CE sees | shape | note |", "|---|---|---|---|---|"]
+    for column in schema.columns.values():
+        fact = column.export
+        if fact is None:
+            lines.append(f"| `{column.name}` | {_where(column)} | nothing (not published) | | |")
+            continue
+        term = f"`{fact.term}`" if fact.term else "**nothing**"
+        shape = FORMS.get(fact.form, fact.form)
+        note = fact.reason + (f" ({fact.problem_code} warning)" if column.export_loss else "")
+        lines.append(f"| `{column.name}` | {_where(column)} | {term} | {shape} | {note} |")
     return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":
-    print(mapping_table(), end="")
+    import sys
+
+    print(export_table() if sys.argv[1:] == ["export"] else mapping_table(), end="")

@@ -20,6 +20,7 @@ from competency_ci.targets.cass.mapping import (
     SIGNATURE_KEYS,
     CassMapping,
     CassObject,
+    ExportLoss,
     Item,
     MappedFramework,
     cass_mapping,
@@ -61,6 +62,7 @@ class FrameworkPlan:
     deletes: list[str] = field(default_factory=list)
     blocked: list[Change] = field(default_factory=list)  # stored objects this key may not change
     stored: dict[str, CassObject] = field(default_factory=dict, repr=False)  # for versions
+    losses: list[ExportLoss] = field(default_factory=list)  # cells CE will not see as written
 
     @property
     def empty(self) -> bool:
@@ -87,6 +89,9 @@ class FrameworkPlan:
             "counts": {a: self.count(a) for a in (CREATE, UPDATE, DELETE, KEEP)},
             "blocked": [c.to_dict() for c in self.blocked],
             "changes": [c.to_dict() for c in self.changes],
+            "ce_view": [
+                {"line": x.line, "column": x.column, "code": x.code, "reason": x.reason} for x in self.losses
+            ],
         }
 
 
@@ -162,6 +167,8 @@ def _label(obj: Mapping[str, Any]) -> str:
         source, target = (str(obj.get(end, "")).rsplit("/", 1)[-1] for end in ("source", "target"))
         return f"{source} {obj.get('relationType')} {target}"
     name = obj.get("name")
+    if isinstance(name, dict) and isinstance(name.get("@value"), str):
+        name = name["@value"]  # a language-tagged text
     text = name if isinstance(name, str) else json.dumps(name, ensure_ascii=False) if name else ""
     ctid = obj.get("ceterms:ctid") or short_id(str(obj.get("@id", "")))
     return f'{ctid} "{text}"' if text else str(ctid)
@@ -181,7 +188,7 @@ def plan_framework(
 ) -> FrameworkPlan:
     mapping = mapping or cass_mapping()
     fw = desired.framework
-    fp = FrameworkPlan(fw.path, fw.name, fw.ctid, desired.id)
+    fp = FrameworkPlan(fw.path, fw.name, fw.ctid, desired.id, losses=list(desired.losses))
     for item in desired.items:
         stored = current.get(item.id)
         if stored is None:
@@ -243,6 +250,11 @@ def make_plan(
 SYMBOLS = {CREATE: "+", UPDATE: "~", DELETE: "-", KEEP: "="}
 
 
+def _loss_line(path: str, loss: ExportLoss) -> str:
+    """A cell CE will not see as written, as ``validate`` reports it (line, column, code, why)."""
+    return f"{path}:{loss.line}: {loss.column}: warning [{loss.code}] {loss.reason}"
+
+
 def _line(change: Change) -> str:
     why = "; ".join(change.reasons)
     return f"{SYMBOLS[change.action]} {change.action} {change.kind} {change.label}: {why}"
@@ -259,6 +271,7 @@ def render_text(plan: Plan, server: str, *, detail: int = 50) -> str:
             lines.append(f"  ... and {len(fp.changes) - detail} more")
         for change in fp.blocked:
             lines.append(f"  ! cannot update {change.kind} {change.label}: this key is not one of its owners")
+        lines += [f"  ! {_loss_line(fp.path, loss)}" for loss in fp.losses]
     if plan.empty:
         lines.append("No changes: nothing would be written.")
     return "\n".join(one_line(line) for line in lines) + "\n"
@@ -281,6 +294,12 @@ def render_markdown(plan: Plan, server: str, *, detail: int = 50) -> str:
         if len(fp.changes) > detail:
             lines.append(f"- ... and {len(fp.changes) - detail} more")
         lines += ["", "</details>"]
+    for fp in plan.frameworks:
+        if fp.losses:
+            title = f"{md_text(fp.name)}: {len(fp.losses)} value(s) CE will not show as written"
+            lines += ["", f"<details><summary>{title}</summary>", ""]
+            lines += [f"- {md_text(_loss_line(fp.path, loss))}" for loss in fp.losses]
+            lines += ["", "</details>"]
     lines += ["", "No changes: nothing would be written." if plan.empty else ""]
     return "\n".join(lines).rstrip("\n") + "\n"
 
