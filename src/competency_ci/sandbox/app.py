@@ -79,6 +79,23 @@ class Settings:
     reject_sha1: bool = False
 
 
+MAX_VERSION = 2**63 - 1  # what SQLite (and a Java long in CASS's index) holds
+
+
+def _version(digits: str) -> int:
+    """A version number from a path or an @id; past a 64-bit integer it is a bad request (400),
+    not a 500 from the integer conversion or the database."""
+    if len(digits) > 19 or int(digits) > MAX_VERSION:
+        raise HttpError(400, f"Version number too large: {digits[:24]}{'…' if len(digits) > 24 else ''}")
+    return int(digits)
+
+
+def _timestamp(object_id: str) -> int | None:
+    """``ids.timestamp`` (an @id's trailing digits), bounded as :func:`_version`."""
+    last = object_id[object_id.rfind("/") + 1 :]
+    return _version(last) if last.isdigit() and last.isascii() else None
+
+
 def _short_type(value: Any) -> str | None:
     if not isinstance(value, str):
         return None
@@ -237,7 +254,7 @@ class CassApp:
             if old is not None and not sheet.may_write(old.owners, self.admin_keys):
                 continue
             saved.append(obj)
-            version = ids.timestamp(obj["@id"])  # §3.2: multiPut takes the @id's trailing digits
+            version = _timestamp(obj["@id"])  # §3.2: multiPut takes the @id's trailing digits
             if version is None:
                 version = 1 if old is None else old.version + 1  # §3.2: non-versioned ids count 1, 2, 3
             elif old is not None and old.version >= version:
@@ -272,12 +289,12 @@ class CassApp:
         §1.2: ``"data/{uid}"`` or ``"data//{uid}/{version}"``; full @ids are accepted too.
         """
         if "://" in ref:
-            version = ids.timestamp(ref) if ids.short_id(ref) != ref else None
+            version = _timestamp(ref) if ids.short_id(ref) != ref else None
             return ids.storage_key(ref, self.settings.base_url), version
         rest = ref[len("data/") :] if ref.startswith("data/") else ref
         parts = rest.split("/")
         if len(parts) >= 3 and parts[-1].isdigit():
-            return parts[-2], int(parts[-1])
+            return parts[-2], _version(parts[-1])
         return [p for p in parts if p][-1] if any(parts) else rest, None
 
     def _multi_delete(self, request: Request) -> Response:
@@ -312,7 +329,7 @@ class CassApp:
             uid = parts[-2]
             if not parts[-1].isdigit():
                 raise HttpError(404, OBJECT_NOT_FOUND)
-            version = int(parts[-1])
+            version = _version(parts[-1])
         history = params.get("history", [""])[-1] == "true"
         if request.method == "DELETE":
             return self._delete(request, uid)
@@ -355,7 +372,7 @@ class CassApp:
         if old is not None:
             key = old.key
         if version is None:
-            version = ids.timestamp(str(obj["@id"]))
+            version = _timestamp(str(obj["@id"]))
         if version is None:
             version = 1 if old is None else old.version + 1
         elif old is not None and old.version > version:

@@ -6,6 +6,9 @@ can assert exactly which requests a run made ("an unchanged re-publish costs zer
 
 from __future__ import annotations
 
+import contextlib
+import re
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -20,6 +23,10 @@ from competency_ci.sandbox.state import STATE_DIR, state_dir
 from competency_ci.sandbox.storage import Store
 
 EMBEDDED_DB = STATE_DIR / "sandbox.sqlite3"
+SOCKET_TIMEOUT = 30.0  # seconds a connection may stay silent (headers, body or keep-alive)
+BODY_MARGIN = 1024 * 1024  # room beyond postMaxSize for the signature sheet and multipart framing
+MAX_LINE = 65536
+_HEX = re.compile(rb"[0-9A-Fa-f]+")
 _WRITE_PATHS = ("/api/sky/repo/multiPut", "/api/sky/repo/multiDelete")
 
 
@@ -42,9 +49,17 @@ def _now_ms() -> int:
     return int(time.time() * 1000)
 
 
+class _BodyError(Exception):
+    def __init__(self, status: int, text: str) -> None:
+        super().__init__(text)
+        self.status, self.text = status, text
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive: a publish reuses one connection
     server: _HTTPServer
+    # a socket timeout: a half-open or idle connection gives its thread back after this long
+    timeout = SOCKET_TIMEOUT
 
     def do_GET(self) -> None:
         self._serve()
@@ -59,23 +74,55 @@ class _Handler(BaseHTTPRequestHandler):
         self._serve()
 
     def _read_body(self) -> bytes:
+        """The body, bounded before it is buffered: ``Content-Length`` is checked first and a chunked
+        body is counted as it arrives, so no client can make the sandbox hold more than
+        ``postMaxSize`` plus room for the other form fields."""
+        limit = self.server.sandbox.app.settings.post_max_size + BODY_MARGIN
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
             chunks: list[bytes] = []
+            total = 0
             while True:
-                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                size_text = self.rfile.readline(MAX_LINE + 1).split(b";")[0].strip()
+                if not size_text or len(size_text) > 16 or not _HEX.fullmatch(size_text):
+                    raise _BodyError(400, "Bad Request: malformed chunk size")
+                size = int(size_text, 16)
                 if size == 0:
-                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                    while self.rfile.readline(MAX_LINE + 1) not in (b"\r\n", b"\n", b""):
                         pass
                     return b"".join(chunks)
+                total += size
+                if total > limit:
+                    raise _BodyError(413, "Payload Too Large")
                 chunks.append(self.rfile.read(size))
-                self.rfile.readline()
-        length = int(self.headers.get("Content-Length") or 0)
+                self.rfile.readline(MAX_LINE + 1)
+        text = (self.headers.get("Content-Length") or "0").strip()
+        if not text.isascii() or not text.isdigit() or len(text) > 19:
+            raise _BodyError(400, "Bad Request: malformed Content-Length")
+        length = int(text)
+        if length > limit:
+            raise _BodyError(413, "Payload Too Large")
         return self.rfile.read(length) if length > 0 else b""
+
+    def _refuse(self, error: _BodyError) -> None:
+        """Answer a body we will not read, and close: the rest of it is still on the wire."""
+        data = error.text.encode()
+        self.close_connection = True
+        self.send_response(error.status)
+        self.send_header("Content-Type", "text/plain; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        with contextlib.suppress(OSError):
+            self.wfile.write(data)
+        self.server.sandbox._record(RequestRecord(self.command, self.path, error.status, 0, len(data)))
 
     def _serve(self) -> None:
         sandbox = self.server.sandbox
         try:
             body = self._read_body()
+        except _BodyError as error:
+            self._refuse(error)
+            return
         except (ValueError, OSError):
             self.close_connection = True
             return
@@ -113,6 +160,10 @@ class _HTTPServer(ThreadingHTTPServer):
     sandbox: SandboxServer
 
 
+class _HTTPServer6(_HTTPServer):
+    address_family = socket.AF_INET6
+
+
 class SandboxServer:
     """A CASS-compatible server on ``host:port`` (0 = any free port), storing in SQLite.
 
@@ -132,11 +183,14 @@ class SandboxServer:
         reject_sha1: bool = False,
         base_url: str | None = None,
         log: TextIO | None = None,
+        socket_timeout: float = SOCKET_TIMEOUT,
     ) -> None:
         self.request_log: list[RequestRecord] = []
         self._log_lock = threading.Lock()
         self._log_stream = log
-        self._httpd = _HTTPServer((host, port), _Handler, bind_and_activate=True)
+        server_class = _HTTPServer6 if ":" in host else _HTTPServer  # --host ::1 binds IPv6
+        handler = type("_Handler", (_Handler,), {"timeout": socket_timeout})
+        self._httpd = server_class((host.strip("[]"), port), handler, bind_and_activate=True)
         self._httpd.sandbox = self
         bound_host, bound_port = self._httpd.server_address[:2]
         host_text = bound_host.decode() if isinstance(bound_host, bytes) else str(bound_host)

@@ -126,10 +126,10 @@ class Store:
             (w.key, w.id, w.type, w.version, w.body, json.dumps(w.owners), int(w.readers)) for w in writes
         ]
         history = [(w.key, w.version, w.body) for w in writes]
-        aliases = [(alias, w.key) for w in writes for alias in dict.fromkeys([w.key, *w.aliases])]
         with self._lock:
             self._db.execute("BEGIN")
             try:
+                aliases = self._claimable_aliases(writes)
                 self._db.executemany("INSERT OR REPLACE INTO objects VALUES (?, ?, ?, ?, ?, ?, ?)", objects)
                 self._db.executemany("INSERT OR REPLACE INTO history VALUES (?, ?, ?)", history)
                 self._db.executemany("INSERT OR REPLACE INTO aliases VALUES (?, ?)", aliases)
@@ -137,6 +137,40 @@ class Store:
                 self._db.execute("ROLLBACK")
                 raise
             self._db.execute("COMMIT")
+
+    def _claimable_aliases(self, writes: list[Write]) -> list[tuple[str, str]]:
+        """(alias, key) rows this batch may set. An object's own key always names it. Any other
+        alias (guid, md5 of the short id) that already names a different object is re-pointed only
+        when that object is current and ownerless or shares an owner with the write: a client can
+        never take over another owner's id by choosing an ``@id`` with the same last segment."""
+        wanted = {alias for w in writes for alias in w.aliases}
+        current: dict[str, str] = {}
+        for chunk in _chunks(sorted(wanted)):
+            marks = ",".join("?" * len(chunk))
+            current.update(
+                self._db.execute(f"SELECT alias, key FROM aliases WHERE alias IN ({marks})", chunk)
+            )
+        targets = sorted(set(current.values()))
+        owners: dict[str, list[str]] = {}
+        for chunk in _chunks(targets):
+            marks = ",".join("?" * len(chunk))
+            found = self._db.execute(f"SELECT key, owners FROM objects WHERE key IN ({marks})", chunk)
+            owners.update((key, json.loads(text)) for key, text in found)
+        for w in writes:  # the batch's own objects, as they will be once written
+            owners[w.key] = w.owners
+        rows: list[tuple[str, str]] = []
+        for w in writes:
+            rows.append((w.key, w.key))
+            current[w.key] = w.key
+            for alias in dict.fromkeys(w.aliases):
+                held = current.get(alias)
+                if held is not None and held != w.key:
+                    theirs = owners.get(held)
+                    if theirs is None or (theirs and not set(theirs) & set(w.owners)):
+                        continue  # another owner's (or a deleted object's) alias stays where it is
+                rows.append((alias, w.key))
+                current[alias] = w.key
+        return rows
 
     def delete_many(self, keys: Iterable[str]) -> None:
         """Remove the latest versions; history stays, as CASS keeps ``permanent`` versions (§1.2)."""
