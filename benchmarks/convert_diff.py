@@ -20,7 +20,7 @@ from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
 from competency_ci.cli.main import main as cli_main
-from competency_ci.cli.shared import gc_paused
+from competency_ci.commands.common import gc_paused
 from competency_ci.frameworks.build import assemble
 from competency_ci.frameworks.config import Config
 from competency_ci.frameworks.diff import diff_frameworks, totals

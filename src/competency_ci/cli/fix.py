@@ -5,20 +5,13 @@ Exit codes follow pre-commit's convention for fixers and agree with ``validate``
 problem no fix can repair (not UTF-8, a workbook, no header: ``validate`` exits 1 on it too; the
 file is left untouched); 2 only for unusable input: a path that does not exist or cannot be read or
 written, a directory without framework files.
+
+The work is in ``competency_ci.commands.fix``; this module parses the options.
 """
 
 from __future__ import annotations
 
 import argparse
-import difflib
-import io
-import sys
-
-from competency_ci.frameworks.config import load_config
-from competency_ci.frameworks.fix import Unreadable, fix_table
-from competency_ci.frameworks.table import read_table
-from competency_ci.frameworks.validate import display_path, find_files
-from competency_ci.schema import load_schema
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -29,58 +22,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    config = load_config(args.config)
-    schema = load_schema()
-    status = 0
-    found = find_files(args.paths, config)
-    if found.nothing:
-        for given, reason in found.empty.items():
-            print(f"competency-ci fix: {given}: {reason}", file=sys.stderr)
-        return 2
-    for path in found.files:
-        shown = display_path(path) if path.exists() else str(path)
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            print(f"{shown}: cannot read: {exc.strerror}", file=sys.stderr)
-            status = 2
-            continue
-        table, problems = read_table(shown, data)
-        try:
-            if table is None:
-                raise Unreadable(problems)
-            result = fix_table(table, schema)
-        except Unreadable as exc:
-            for p in exc.problems:
-                print(f"{p.path}:{p.line}: cannot fix: {p.message} [{p.code}]", file=sys.stderr)
-            status = max(status, 1)  # a problem found, as validate reports it: not unusable input
-            continue
-        for p in result.problems:
-            print(f"{p.path}:{p.line}: left alone: {p.message} [{p.code}]")
-        if not result.changed:
-            continue
-        status = max(status, 1)
-        if args.diff:
-            sys.stdout.write(unified_diff(shown, data.decode("utf-8"), result.text))
-            print(f"{shown}: would fix: {result.summary()}", file=sys.stderr)
-        elif args.check:
-            print(f"{shown}: would fix: {result.summary()}")
-        else:
-            try:
-                path.write_bytes(result.text.encode("utf-8"))
-            except OSError as exc:
-                print(f"{shown}: cannot write: {exc.strerror}", file=sys.stderr)
-                status = 2
-                continue
-            print(f"{shown}: {result.summary()}")
-    return status
+    from competency_ci.commands.fix import FixOptions, fix
 
-
-def unified_diff(path: str, old: str, new: str) -> str:
-    """A ``git diff``-style patch of the lines (fix never changes line ends, so they are not shown)."""
-
-    def lines(text: str) -> list[str]:
-        return [line.rstrip("\r\n") for line in io.StringIO(text, newline="")]
-
-    diff = difflib.unified_diff(lines(old), lines(new), f"a/{path}", f"b/{path}", lineterm="")
-    return "".join(f"{line}\n" for line in diff)
+    return fix(
+        FixOptions(
+            paths=list(args.paths),
+            config=args.config,
+            check=args.check,
+            diff=args.diff,
+        )
+    )

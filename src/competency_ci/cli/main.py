@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib
-import os
 import sys
 from collections.abc import Iterator, Sequence
 
@@ -34,11 +33,6 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_REMOTE = 0, 1, 2, 3
-
-
-def default_format() -> str:
-    """yamllint-style auto selection: GitHub annotations on GitHub Actions, text elsewhere."""
-    return "github" if os.environ.get("GITHUB_ACTIONS") else "text"
 
 
 @contextlib.contextmanager

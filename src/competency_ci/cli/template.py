@@ -1,13 +1,13 @@
-"""`competency-ci template`: write a blank framework CSV to stdout or a file."""
+"""`competency-ci template`: write a blank framework CSV to stdout or a file.
+
+The work is in ``competency_ci.commands.template``; this module parses the options.
+"""
 
 from __future__ import annotations
 
 import argparse
-import sys
-from pathlib import Path
 
-from competency_ci.frameworks.template import TEMPLATE_TIERS, template_text
-from competency_ci.schema import load_schema
+from competency_ci.commands.template import TEMPLATE_TIERS
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -33,21 +33,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    text = template_text(
-        load_schema(), args.tier, sample=args.with_sample, instructions=args.with_instructions
+    from competency_ci.commands.template import TemplateOptions, template
+
+    return template(
+        TemplateOptions(
+            tier=args.tier,
+            with_sample=args.with_sample,
+            with_instructions=args.with_instructions,
+            output=args.output,
+            force=args.force,
+        )
     )
-    if args.output is None:
-        sys.stdout.write(text)
-        return 0
-    path = Path(args.output)
-    if path.exists() and not args.force:
-        print(f"competency-ci template: {path} exists; use --force to overwrite it", file=sys.stderr)
-        return 2
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8", newline="")
-    except OSError as exc:
-        print(f"competency-ci template: cannot write {path}: {exc.strerror}", file=sys.stderr)
-        return 2
-    print(f"wrote {path} ({args.tier} columns)", file=sys.stderr)
-    return 0

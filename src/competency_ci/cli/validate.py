@@ -1,15 +1,13 @@
-"""`competency-ci validate PATH...`: check framework CSVs cell by cell."""
+"""`competency-ci validate PATH...`: check framework CSVs cell by cell.
+
+The work is in ``competency_ci.commands.validate``; this module parses the options.
+"""
 
 from __future__ import annotations
 
 import argparse
-import sys
 
-from competency_ci.cli.main import default_format
-from competency_ci.frameworks.config import load_config
-from competency_ci.frameworks.problems import Level
-from competency_ci.frameworks.validate import validate_paths
-from competency_ci.report.problems import FORMATS, MIN_LEVELS, REPORTERS, View
+from competency_ci.report.problems import FORMATS, MIN_LEVELS
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -41,10 +39,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    config = load_config(args.config)
-    result = validate_paths(list(args.paths), config)
-    for path, reason in result.unusable.items():
-        print(f"competency-ci validate: {path}: {reason}", file=sys.stderr)
-    view = View(min_level=Level(args.min_level or Level.NOTICE), quiet=args.quiet)
-    sys.stdout.write(REPORTERS[args.format or default_format()](result, view))
-    return result.exit_code(args.strict)
+    from competency_ci.commands.validate import ValidateOptions, validate
+
+    return validate(
+        ValidateOptions(
+            paths=list(args.paths),
+            config=args.config,
+            format=args.format,
+            strict=args.strict,
+            min_level=args.min_level,
+            quiet=args.quiet,
+        )
+    )

@@ -1,0 +1,15 @@
+"""`competency-ci github`: what the GitHub Action runs (the run itself is ``competency_ci.action.run``)."""
+
+from __future__ import annotations
+
+import os
+
+from competency_ci.action.plumbing import MODES
+
+__all__ = ["MODES", "github"]
+
+
+def github(mode: str | None, config: str | None) -> int:
+    from competency_ci.action.run import run_action
+
+    return run_action(mode, config, dict(os.environ))
