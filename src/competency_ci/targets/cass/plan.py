@@ -28,6 +28,7 @@ from competency_ci.targets.cass.mapping import (
     normalise_pem,
     owners_of,
 )
+from competency_ci.targets.cass.verify import CeView, Verification, markdown_lines, text_lines
 
 CREATE, UPDATE, DELETE, KEEP = "create", "update", "delete", "keep"
 
@@ -63,6 +64,8 @@ class FrameworkPlan:
     blocked: list[Change] = field(default_factory=list)  # stored objects this key may not change
     stored: dict[str, CassObject] = field(default_factory=dict, repr=False)  # for versions
     losses: list[ExportLoss] = field(default_factory=list)  # cells CE will not see as written
+    prediction: Verification | None = None  # the CE view the plan leads to (verify.py)
+    ce_view: CeView | None = field(default=None, repr=False)  # the graphs the read-back compares
 
     @property
     def empty(self) -> bool:
@@ -92,6 +95,7 @@ class FrameworkPlan:
             "ce_view": [
                 {"line": x.line, "column": x.column, "code": x.code, "reason": x.reason} for x in self.losses
             ],
+            "ce_prediction": self.prediction.to_dict() if self.prediction else None,
         }
 
 
@@ -102,6 +106,11 @@ class Plan:
     @property
     def empty(self) -> bool:
         return all(fp.empty for fp in self.frameworks)
+
+    @property
+    def ce_differences(self) -> bool:
+        """CE would show something other than the files say (a problem: ``plan`` exits 1)."""
+        return any(fp.prediction is not None and not fp.prediction.ok for fp in self.frameworks)
 
     def to_dict(self) -> dict[str, Any]:
         return {"empty": self.empty, "frameworks": [fp.to_dict() for fp in self.frameworks]}
@@ -272,6 +281,8 @@ def render_text(plan: Plan, server: str, *, detail: int = 50) -> str:
         for change in fp.blocked:
             lines.append(f"  ! cannot update {change.kind} {change.label}: this key is not one of its owners")
         lines += [f"  ! {_loss_line(fp.path, loss)}" for loss in fp.losses]
+        if fp.prediction is not None and not fp.prediction.ok:  # a clean prediction says nothing
+            lines += text_lines(fp.prediction)
     if plan.empty:
         lines.append("No changes: nothing would be written.")
     return "\n".join(one_line(line) for line in lines) + "\n"
@@ -300,6 +311,12 @@ def render_markdown(plan: Plan, server: str, *, detail: int = 50) -> str:
             lines += ["", f"<details><summary>{title}</summary>", ""]
             lines += [f"- {md_text(_loss_line(fp.path, loss))}" for loss in fp.losses]
             lines += ["", "</details>"]
+    predicted = [fp for fp in plan.frameworks if fp.prediction is not None]
+    if predicted:
+        lines += ["", "#### What CE will show"]
+        for fp in predicted:
+            assert fp.prediction is not None
+            lines += markdown_lines(fp.name, fp.prediction)
     lines += ["", "No changes: nothing would be written." if plan.empty else ""]
     return "\n".join(lines).rstrip("\n") + "\n"
 
