@@ -93,13 +93,21 @@ def test_actions_are_pinned_by_commit_sha() -> None:
     uses = [s["uses"] for s in action()["runs"]["steps"] if "uses" in s]  # type: ignore[index]
     for name in ("frameworks.yml", "status.yml"):
         workflow = yaml.safe_load((WORKFLOWS / name).read_text("utf-8"))
-        uses += [
-            s["uses"]
+        uses += [s["uses"] for job in workflow["jobs"].values() for s in job["steps"] if "uses" in s]
+    assert uses and all(PINNED.match(u) for u in uses), uses
+
+
+def test_checkouts_keep_no_credentials() -> None:
+    """zizmor's `artipacked`: a token left in `.git/config` can leak through artifacts or later steps."""
+    for name in ("frameworks.yml", "status.yml"):
+        workflow = yaml.safe_load((WORKFLOWS / name).read_text("utf-8"))
+        checkouts = [
+            s
             for job in workflow["jobs"].values()
             for s in job["steps"]
-            if "uses" in s and not s["uses"].startswith("competency-ci/")
+            if "actions/checkout@" in s.get("uses", "")
         ]
-    assert uses and all(PINNED.match(u) for u in uses), uses
+        assert checkouts and all(s["with"]["persist-credentials"] is False for s in checkouts), name
 
 
 def test_publish_job_never_overlaps_nor_is_cancelled() -> None:
@@ -107,8 +115,8 @@ def test_publish_job_never_overlaps_nor_is_cancelled() -> None:
     publish = workflow["jobs"]["publish"]
     assert publish["concurrency"] == {"group": "frameworks-publish", "cancel-in-progress": False}
     assert publish["permissions"] == {"contents": "read", "issues": "write"}
-    assert workflow["jobs"]["review"]["permissions"] == {"contents": "read", "pull-requests": "read"}
-    assert workflow["permissions"] == {"contents": "read"}
+    assert workflow["jobs"]["review"]["permissions"] == {"contents": "read"}
+    assert workflow["permissions"] == {}
 
 
 def test_pre_commit_configuration_loads_and_names_our_hooks() -> None:
