@@ -155,7 +155,7 @@ def test_persistent_500_gives_an_exact_account_and_a_rerun_converges(
     assert fake.sleeps == [0.5, 1.0, 2.0]  # the next wait (4 s) would pass the 5 s limit
     assert result.error == (
         f"POST {proxy.url}sky/repo/multiPut: gave up after 4 attempts in 3.5 s "
-        "(500, 500, 500, 500): time limit reached"
+        "(4 × 500): time limit reached"
     )
     text = account(result)
     assert text.splitlines()[0] == f"publish stopped: {result.error}"
@@ -253,7 +253,7 @@ def test_unreachable_server_gives_up_within_the_time_limit(frameworks: list[Fram
     assert result.exit_code == 3
     assert result.error == (
         "GET http://127.0.0.1:9/api/ping: gave up after 3 attempts in 1.5 s "
-        "(ConnectionError, ConnectionError, ConnectionError): time limit reached"
+        "(3 × connection refused): time limit reached"
     )
     assert fake.sleeps == [0.5, 1.0]
     assert [f.status for f in result.frameworks] == ["not attempted"] * 3

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import email.utils
 import ipaddress
+import math
 import re
 import time
 from collections.abc import Callable, Iterable
@@ -112,13 +113,82 @@ DEFAULT_POLICY = RetryPolicy()
 
 @dataclass(frozen=True)
 class Attempt:
-    """One try: the HTTP status, or the connection error's class name when there was no answer."""
+    """One try: the HTTP status, or the connection error's class name when there was no answer,
+    and then its underlying ``reason`` in words ("connection refused")."""
 
     status: int | None
     error: str | None = None
+    reason: str | None = field(default=None, compare=False)
 
     def __str__(self) -> str:
-        return str(self.status) if self.status is not None else (self.error or "no answer")
+        if self.status is not None:
+            return str(self.status)
+        return self.reason or self.error or "no answer"
+
+
+def _runs(attempts: list[Attempt]) -> str:
+    """``503, 3 × connection refused``: identical consecutive attempts counted once."""
+    parts: list[tuple[str, int]] = []
+    for attempt in attempts:
+        text = str(attempt)
+        if parts and parts[-1][0] == text:
+            parts[-1] = (text, parts[-1][1] + 1)
+        else:
+            parts.append((text, 1))
+    return ", ".join(text if n == 1 else f"{n} × {text}" for text, n in parts)
+
+
+# Words for what went wrong below HTTP, matched in the text of the exception chain (fixed phrases:
+# nothing from the exception itself is repeated, so no URL or header can leak through them).
+_REASONS = (
+    ("Connection refused", "connection refused"),
+    ("Name or service not known", "host name not found"),
+    ("nodename nor servname", "host name not found"),
+    ("Temporary failure in name resolution", "host name not found (DNS)"),
+    ("getaddrinfo failed", "host name not found"),
+    ("Failed to resolve", "host name not found"),
+    ("No route to host", "no route to host"),
+    ("Network is unreachable", "network unreachable"),
+    ("CERTIFICATE_VERIFY_FAILED", "TLS certificate not trusted"),
+    ("SSLError", "TLS handshake failed"),
+    ("Connection reset", "connection reset by the server"),
+    ("RemoteDisconnected", "the server closed the connection without answering"),
+    ("closed connection without response", "the server closed the connection without answering"),
+    ("IncompleteRead", "the answer was cut off"),
+    ("ChunkedEncodingError", "the answer was cut off"),
+    ("Connection aborted", "connection aborted"),
+)
+
+
+def reason(exc: BaseException) -> str:
+    """What a connection error means, in words: "connection refused", "no answer within 60 s"."""
+    import requests
+
+    if isinstance(exc, requests.ConnectTimeout):
+        return "no connection within the time limit"
+    if isinstance(exc, requests.ReadTimeout):
+        return "no answer within the time limit"
+    text = f"{type(exc).__name__} {exc!r} {exc}"
+    return next((words for needle, words in _REASONS if needle in text), type(exc).__name__)
+
+
+# Where progress lines go (a retry and its wait, a batch of a large publish): nowhere by default;
+# the command line sends them to stderr, tests to a list.
+Progress = Callable[[str], None]
+_progress: Progress | None = None
+
+
+def set_progress(sink: Progress | None) -> Progress | None:
+    """Send :func:`progress` lines to ``sink`` (None: nowhere); returns the previous sink."""
+    global _progress
+    previous, _progress = _progress, sink
+    return previous
+
+
+def progress(message: str) -> None:
+    """Tell a person watching a long run what is happening, e.g. ``"batch 3 of 12 written"``."""
+    if _progress is not None:
+        _progress(message)
 
 
 @dataclass
@@ -137,7 +207,7 @@ class RemoteError(Exception):
     def __str__(self) -> str:
         if not self.attempts:
             return f"{self.method} {self.url}: {self.detail}"
-        tries = ", ".join(str(a) for a in self.attempts)
+        tries = _runs(self.attempts)
         plural = "s" if len(self.attempts) != 1 else ""
         text = (
             f"{self.method} {self.url}: gave up after {len(self.attempts)} attempt{plural} "
@@ -195,6 +265,27 @@ def new_session() -> requests.Session:
     return session
 
 
+NOTICEABLE_WAIT = 1.0  # seconds: a shorter wait before a retry is not worth a line
+
+
+def _retrying(
+    method: str,
+    url: str,
+    last: Attempt,
+    delay: float,
+    number: int,
+    policy: RetryPolicy,
+    spent: Callable[[], float],
+) -> str:
+    """``GET https://…: connection refused, retrying in 2 s (attempt 2 of 5)``."""
+    what = f"HTTP {last.status}" if last.status is not None else str(last)
+    if policy.attempts <= 10:
+        left = f"attempt {number} of {policy.attempts}"
+    else:  # a time budget rather than a count decides (the CASS client)
+        left = f"attempt {number}; giving up within {math.ceil(max(0.0, policy.total - spent()))} s"
+    return f"{method} {url}: {what}, retrying in {delay:g} s ({left})"
+
+
 def send(
     session: requests.Session,
     method: str,
@@ -222,7 +313,7 @@ def send(
         try:
             response = session.request(method, url, **kwargs)
         except (requests.ConnectionError, requests.Timeout) as exc:
-            attempts.append(Attempt(None, type(exc).__name__))
+            attempts.append(Attempt(None, type(exc).__name__, reason(exc)))
         else:
             if response.is_redirect:
                 location = without_credentials(response.headers.get("Location", ""))
@@ -245,5 +336,8 @@ def send(
         delay = min(policy.max_delay, policy.first_delay * 2 ** (number - 1) if wait is None else wait)
         if clock() + delay - start > policy.total:
             raise RemoteError(method, url, attempts, clock() - start, "time limit reached")
+        if delay >= NOTICEABLE_WAIT:
+            spent = lambda: clock() - start  # noqa: E731 (read only when the line needs it)
+            progress(_retrying(method, url, attempts[-1], delay, number + 1, policy, spent))
         sleep(delay)
     raise RemoteError(method, url, attempts, clock() - start)

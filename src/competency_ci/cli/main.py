@@ -39,17 +39,27 @@ EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_REMOTE = 0, 1, 2, 3
 def guarded_output() -> Iterator[None]:
     """Every command prints through :class:`CommandGuard`: no line of its output can run a GitHub
     workflow command unless ``report.escape`` built it on purpose, whatever the input held."""
+    from competency_ci.http import set_progress
     from competency_ci.report.escape import CommandGuard
 
     out, err = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = CommandGuard(out), CommandGuard(err)
+    previous = set_progress(progress_line)  # retries and batches of long runs, on stderr
     try:
         yield
     finally:
+        set_progress(previous)
         for stream in (sys.stdout, sys.stderr):
             with contextlib.suppress(BrokenPipeError, ValueError):
                 stream.flush()
         sys.stdout, sys.stderr = out, err
+
+
+def progress_line(message: str) -> None:
+    """A progress line (``competency_ci.http.progress``) on stderr, as one line of plain text."""
+    from competency_ci.report.escape import one_line
+
+    print(f"competency-ci: {one_line(message)}", file=sys.stderr, flush=True)
 
 
 def _top_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,116 @@
+"""Long waits on the network are not silent: each retry says what failed, in words, and how long it
+waits (on stderr, through ``http.progress``); the final error names the underlying reason."""
+
+from __future__ import annotations
+
+import re
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from approval_fixtures import write_repository
+from competency_ci.http import RemoteError, RetryPolicy, new_session, progress, send, set_progress
+from servers.recording import Reply
+from servers.registry import RegistryServer
+
+
+@pytest.fixture
+def lines() -> Iterator[list[str]]:
+    seen: list[str] = []
+    previous = set_progress(seen.append)
+    yield seen
+    set_progress(previous)
+
+
+class FakeTime:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def refused_url() -> str:
+    """A loopback port nobody listens on."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return f"http://127.0.0.1:{port}/api/ping"
+
+
+def test_connection_refused_is_named_on_each_retry_and_in_the_error(lines: list[str]) -> None:
+    url, fake = refused_url(), FakeTime()
+    with pytest.raises(RemoteError) as caught:
+        send(new_session(), "GET", url, policy=RetryPolicy(attempts=3), sleep=fake.sleep, clock=fake.clock)
+    assert lines == [
+        f"GET {url}: connection refused, retrying in 1 s (attempt 2 of 3)",
+        f"GET {url}: connection refused, retrying in 2 s (attempt 3 of 3)",
+    ]
+    assert str(caught.value) == f"GET {url}: gave up after 3 attempts in 3.0 s (3 × connection refused)"
+    assert [a.reason for a in caught.value.attempts] == ["connection refused"] * 3
+
+
+def test_a_budget_says_when_it_gives_up_and_short_waits_stay_quiet(lines: list[str]) -> None:
+    url, fake = refused_url(), FakeTime()
+    policy = RetryPolicy(attempts=100, first_delay=0.5, total=10.0)
+    with pytest.raises(RemoteError) as caught:
+        send(new_session(), "GET", url, policy=policy, sleep=fake.sleep, clock=fake.clock)
+    assert lines == [  # 0.5 s is not worth a line; then 1, 2, 4 s; 8 s more would pass the limit
+        f"GET {url}: connection refused, retrying in 1 s (attempt 3; giving up within 10 s)",
+        f"GET {url}: connection refused, retrying in 2 s (attempt 4; giving up within 9 s)",
+        f"GET {url}: connection refused, retrying in 4 s (attempt 5; giving up within 7 s)",
+    ]
+    assert str(caught.value) == (
+        f"GET {url}: gave up after 5 attempts in 7.5 s (5 × connection refused): time limit reached"
+    )
+
+
+def test_http_statuses_are_counted_in_runs(lines: list[str]) -> None:
+    fake = FakeTime()
+    with RegistryServer("k" * 36) as registry:
+        registry.force(Reply(503), Reply(503), Reply(500), Reply(503))
+        with pytest.raises(RemoteError) as caught:
+            send(
+                new_session(),
+                "GET",
+                f"{registry.url}/graph/x",
+                policy=RetryPolicy(attempts=4),
+                sleep=fake.sleep,
+                clock=fake.clock,
+            )
+    url = f"{registry.url}/graph/x"
+    assert lines == [
+        f"GET {url}: HTTP 503, retrying in 1 s (attempt 2 of 4)",
+        f"GET {url}: HTTP 503, retrying in 2 s (attempt 3 of 4)",
+        f"GET {url}: HTTP 500, retrying in 4 s (attempt 4 of 4)",
+    ]
+    assert str(caught.value) == f"GET {url}: gave up after 4 attempts in 7.0 s (2 × 503, 500, 503)"
+
+
+def test_no_sink_no_output(capsys: pytest.CaptureFixture[str]) -> None:
+    previous = set_progress(None)
+    try:
+        progress("batch 1 of 2 written")
+    finally:
+        set_progress(previous)
+    assert capsys.readouterr() == ("", "")
+
+
+def test_the_command_line_prints_progress_on_stderr(tmp_path: Path, run_cli: Any) -> None:
+    with RegistryServer("k" * 36) as registry:
+        config = write_repository(tmp_path, registry.url)
+        registry.force(Reply(503, None, {"Retry-After": "1"}), Reply(503, None, {"Retry-After": "1"}))
+        _, _, err = run_cli("status", "--config", str(config))
+    shown = [line for line in err.splitlines() if line.startswith("competency-ci: ")]
+    retry = (
+        rf"competency-ci: GET {re.escape(registry.url)}/\S+: HTTP 503, retrying in 1 s \(attempt {{}} of 5\)"
+    )
+    assert len(shown) == 2
+    assert re.fullmatch(retry.format(2), shown[0]) and re.fullmatch(retry.format(3), shown[1])
+
