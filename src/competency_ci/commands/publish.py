@@ -89,9 +89,7 @@ def plan(options: PublishOptions) -> int:
         print("Nothing was written.", file=sys.stderr)
         return EXIT_REMOTE
     sys.stdout.write(planned.render(options.format))
-    # a plan CE would show otherwise than the files say is a problem too (targets/cass/verify.py)
-    differs = bool(getattr(planned, "ce_differences", False))
-    return EXIT_PROBLEMS if refused(opened, planned) or differs else EXIT_OK
+    return EXIT_PROBLEMS if refused(opened, planned) else EXIT_OK
 
 
 def publish(options: PublishOptions) -> int:
@@ -250,17 +248,12 @@ NO_KEY_HINT = (
 
 
 def refused(opened: Opened, planned: TargetPlan) -> bool:
-    """Would the target refuse part of this plan? Says why and what to do, on stderr."""
+    """Would the target refuse part of this plan, or show it otherwise? Says what to do, on stderr."""
     from competency_ci.targets.cass.target import CassPlan
-    from competency_ci.targets.registry.target import RegistryPlan
 
-    if isinstance(planned, RegistryPlan):
-        return planned.rejected > 0
-    if not isinstance(planned, CassPlan) or not planned.blocked:
-        return False
-    if opened.sandbox_key:
+    if opened.sandbox_key and isinstance(planned, CassPlan) and planned.blocked:
         print(lost_sandbox_key(opened), file=sys.stderr)
-    return True
+    return planned.problems > 0
 
 
 def lost_sandbox_key(opened: Opened) -> str:

@@ -41,6 +41,11 @@ class TargetPlan(Protocol):
     @property
     def empty(self) -> bool: ...
 
+    @property
+    def problems(self) -> int:
+        """What publishing this plan would be refused, or shown otherwise than the files say, for
+        (``plan`` exits 1 when there is any): objects another key owns, CE's checks, the CE view."""
+
     def render(self, out_format: str) -> str:
         """The plan as ``plan`` prints it, in ``text``, ``markdown`` or ``json``."""
 

@@ -56,6 +56,14 @@ class CassPlan:
         return self.planned.plan is not None and self.planned.plan.ce_differences
 
     @property
+    def problems(self) -> int:
+        plan = self.planned.plan
+        if plan is None:
+            return 0
+        differing = sum(1 for fp in plan.frameworks if fp.prediction is not None and not fp.prediction.ok)
+        return self.blocked + differing
+
+    @property
     def blocked(self) -> int:
         """Stored objects this key would have to change but does not own."""
         plan = self.planned.plan

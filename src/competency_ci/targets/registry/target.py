@@ -42,7 +42,8 @@ class RegistryPlan:
         return all(i.action == "no change" for i in self.items)
 
     @property
-    def rejected(self) -> int:
+    def problems(self) -> int:
+        """Frameworks CE's ``format`` check rejects."""
         return sum(1 for i in self.items if not i.successful)
 
     def render(self, out_format: str) -> str:
