@@ -96,6 +96,7 @@ def test_publish_request_approval_and_track_until_live(world: dict[str, Any], ru
     resource = f"{registry.url}/resources/{KNIVES}"
     assert (
         f"- [ ] **Knife Skills** `{KNIVES}`: new framework, 2 competencies; "
+        "CE view: CE view matches the repository; "  # the publish's CE-view check, from the record
         f"[CE view in CASS]({cass.url}ceasn/{md5_key(resource)}) · "
         f"[Registry]({registry.url}/graph/{KNIVES}) · `frameworks/knives.csv`"
     ) in issue["body"].splitlines()
