@@ -42,7 +42,7 @@ def load_frameworks_checked(
     from competency_ci.report import problems as report
     from competency_ci.schema import load_schema
 
-    result = validate_paths(paths or [str(config.root)], config)
+    result = validate_paths(paths, config)  # no path: the repository (frameworks/validate.find_files)
     for path, reason in result.unusable.items():
         print(f"competency-ci {command}: {path}: {reason}", file=sys.stderr)
     code = result.exit_code(False)
