@@ -194,3 +194,21 @@ def test_the_action_checks_the_cass_url_too(job: Job) -> None:  # noqa: F811
         "unencrypted; use https:// (or, for CASS, pass --allow-insecure-http)"
     ]
     assert job.sandbox.request_log == []
+
+
+@pytest.mark.parametrize(
+    ("raw", "key"),
+    [
+        ({"registry": "https://u:hunter2@registry.example.org"}, "registry"),
+        ({"assistant": "https://u:hunter2@assistant.example.org"}, "assistant"),
+        ({"cass": {"url": "https://u:hunter2@cass.example.org/api/"}}, "cass.url"),
+        ({"approval": {"webhook-url": "https://hunter2@hooks.example.org/x"}}, "approval.webhook-url"),
+    ],
+)
+def test_configured_urls_with_credentials_are_refused_unprinted(raw: dict[str, Any], key: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config(raw, Path("."))
+    assert str(caught.value) == (
+        f"{key}: credentials in the URL are refused (they would be printed and logged); "
+        "give them as the configured secret instead"
+    )

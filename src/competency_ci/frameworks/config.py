@@ -6,7 +6,8 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
+from urllib.parse import urlsplit
 
 from competency_ci.frameworks.codes import CODES
 from competency_ci.frameworks.problems import Level
@@ -131,6 +132,21 @@ def _kind(value: Any) -> str:
     )
 
 
+@overload
+def _url(value: str, key: str) -> str: ...
+@overload
+def _url(value: None, key: str) -> None: ...
+def _url(value: str | None, key: str) -> str | None:
+    """A configured URL without credentials in it: they would be printed with every link and log
+    line (the full URL policy, ``http.check_url``, applies when a request is sent)."""
+    if value is not None and "@" in urlsplit(value).netloc:
+        raise ConfigError(
+            f"{key}: credentials in the URL are refused (they would be printed and logged); "
+            "give them as the configured secret instead"
+        )
+    return value
+
+
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -191,13 +207,13 @@ def parse_config(data: Any, root: Path, path: Path | None = None) -> Config:
                 ASSISTANTS[registry],
             )
         elif registry.startswith(("http://", "https://")):
-            cfg.registry, cfg.registry_url = "custom", registry.rstrip("/")
+            cfg.registry, cfg.registry_url = "custom", _url(registry, "registry").rstrip("/")
         else:
             raise ConfigError(f"registry: expected sandbox, production or a URL, got {registry!r}")
     if (assistant := _str(raw, "assistant", "")) is not None:
         if not assistant.startswith(("http://", "https://")):
             raise ConfigError(f"assistant: expected the Registry Assistant API base URL, got {assistant!r}")
-        cfg.assistant_url = assistant.rstrip("/")
+        cfg.assistant_url = _url(assistant, "assistant").rstrip("/")
     cfg.organization = _str(raw, "organization", "")
     rules = _section(raw.get("rules"), "rules", set(CODES))
     for code, level in rules.items():
@@ -211,7 +227,7 @@ def parse_config(data: Any, root: Path, path: Path | None = None) -> Config:
             ) from None
     cass = _section(raw.get("cass"), "cass", {"url", "key-env", "key-file"})
     cfg.cass = CassConfig(
-        url=_str(cass, "url", "cass."),
+        url=_url(_str(cass, "url", "cass."), "cass.url"),
         key_env=_env_name(cass, "key-env", "cass.", "CASS_KEY"),
         key_file=_str(cass, "key-file", "cass."),
     )
@@ -234,9 +250,9 @@ def parse_config(data: Any, root: Path, path: Path | None = None) -> Config:
         label=_str(approval, "label", "approval.") or "competency-approval",
         approvers=_strings(approval.get("approvers", []), "approval.approvers"),
         repository=_str(approval, "repository", "approval."),
-        publisher_url=_str(approval, "publisher-url", "approval."),
+        publisher_url=_url(_str(approval, "publisher-url", "approval."), "approval.publisher-url"),
         publisher_organization_id=_publisher_id(approval.get("publisher-organization-id")),
-        webhook_url=_str(approval, "webhook-url", "approval."),
+        webhook_url=_url(_str(approval, "webhook-url", "approval."), "approval.webhook-url"),
         webhook_secret_env=_env_name(approval, "webhook-secret-env", "approval.", "APPROVAL_WEBHOOK_SECRET"),
     )
     return cfg
