@@ -298,3 +298,16 @@ def test_request_approval_dry_run_and_real_run_agree_when_nothing_is_to_approve(
     dry = run_cli("request-approval", "--dry-run", "--check-registry")
     assert real[:2] == dry[:2] == (0, NOTHING_WAITING + "\n")
     assert world["github"].requests == []
+
+
+def test_registry_publish_markdown_is_markdown_only(
+    world: dict[str, Any], run_cli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CE_REGISTRY_API_KEY", API_KEY)
+    code, out, err = run_cli("publish", "--target", "registry", "--format", "markdown")
+    assert (code, err) == (0, "")
+    assert out == (
+        "### Registry publish result\n\n"
+        "| file | framework | CTID | outcome | messages |\n|---|---|---|---|---|\n"
+        + "".join(f"| `frameworks/{FILES[c]}` | {NAMES[c]} | `{c}` | written |  |\n" for c in ORDER)
+    )
