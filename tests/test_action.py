@@ -87,6 +87,9 @@ class Job:
         self, event_name: str, payload: dict[str, object], sha: str, ref: str, inputs: dict[str, str]
     ) -> ActionResult:
         self.runs += 1
+        pr = payload.get("pull_request")
+        if isinstance(pr, dict) and not pr.get("merged") and pr["number"] not in self.github.issues:
+            self.github.add_issue("feature", "", [], pull_request=True, number=pr["number"])  # on "GitHub"
         run_dir = self.tmp / f"run{self.runs}"
         workspace, temp = run_dir / "workspace", run_dir / "temp"
         temp.mkdir(parents=True)
@@ -444,3 +447,104 @@ def test_install_step_builds_a_venv_under_runner_temp_from_the_action_path(tmp_p
         "competency-ci github",
     ]
     assert [c.name for c in result.step("install").commands] == ["group", "endgroup"]
+
+
+COMMENTS = f"/repos/{REPOSITORY}/issues/12/comments"
+MARKER = "<!-- competency-ci:pull-request-review -->"
+TREE_CLASSES = (
+    "  classDef added fill:#dafbe1,stroke:#1a7f37\n"
+    "  classDef removed fill:#ffebe9,stroke:#cf222e,stroke-dasharray:4 3\n"
+    "  classDef moved fill:#fff8c5,stroke:#9a6700\n"
+    "  classDef changed fill:#ddf4ff,stroke:#0969da\n"
+    "```\n\n<sub>green: added · red, dashed: removed · yellow: moved · blue: changed</sub>\n"
+)
+FOOTER = (
+    "---\nThe full report is in the [job summary](https://github.com/acme/frameworks/actions/runs/4242).\n"
+)
+
+
+def comment_requests(job: Job, start: int = 0) -> list[tuple[str, str]]:
+    return [(r.method, r.route) for r in job.github.requests[start:]]
+
+
+def test_pull_request_comment_is_created_then_edited_never_duplicated(job: Job) -> None:
+    base = job.commit({PATH: framework()})
+    head = job.commit({PATH: framework(with_c=True)}, branch="feature")
+    first = job.run("pull_request", pull_request(base, head), head, "refs/pull/12/merge", {})
+    assert first.exit_code == 0, first.stdout + first.stderr
+    assert comment_requests(job) == [("GET", COMMENTS), ("POST", COMMENTS)]
+    (comment,) = job.github.comments[12]
+    assert comment["body"] == (
+        f"{MARKER}\n## competency-ci review of pull request #12\n\n"
+        f"1 file OK · 1 framework with changes (competencies: 1 added) · at commit `{head[:12]}`\n\n"
+        f"### Changes\n\n#### History (`{FW}`): changed\n\n"
+        '```mermaid\ngraph TD\n  fw["History"]\n  fw --> n1["Alpha"]\n  n1 --> n2["Charlie"]:::added\n'
+        f"{TREE_CLASSES}\n**Added**\n\n- Charlie (`{C}`)\n\n{FOOTER}"
+    )
+    # The author edits Bravo's text (hostile on purpose): the same comment is edited, before and after.
+    revised = framework(with_c=True).replace("Bravo", '"Bravo ""quoted"" <b>[x]</b> @alice"')
+    head2 = job.commit({PATH: revised}, branch="feature")
+    count = len(job.github.requests)
+    second = job.run("pull_request", pull_request(base, head2), head2, "refs/pull/12/merge", {})
+    assert second.exit_code == 0, second.stdout + second.stderr
+    edit = f"/repos/{REPOSITORY}/issues/comments/{comment['id']}"
+    assert comment_requests(job, count) == [("GET", COMMENTS), ("PATCH", edit)]
+    (edited,) = job.github.comments[12]
+    label = "Bravo #34;quoted#34; #60;b#62;#91;x#93;#60;#47;b#62; #64;alice"
+    text = 'Bravo "quoted" &lt;b&gt;\\[x\\]&lt;/b&gt; @\u200balice'
+    assert edited["body"] == (
+        f"{MARKER}\n## competency-ci review of pull request #12\n\n"
+        "1 file OK · 1 framework with changes (competencies: 1 added, 1 changed) · "
+        f"at commit `{head2[:12]}`\n\n"
+        f"### Changes\n\n#### History (`{FW}`): changed\n\n"
+        '```mermaid\ngraph TD\n  fw["History"]\n  fw --> n1["Alpha"]\n'
+        f'  n1 --> n2["{label}"]:::changed\n  n1 --> n3["Charlie"]:::added\n{TREE_CLASSES}\n'
+        "| competency | property | before | after |\n|---|---|---|---|\n"
+        f"| {text} (`{B}`) | `ceasn:competencyText` | Bravo | {text} |\n\n"
+        f"**Added**\n\n- Charlie (`{C}`)\n\n{FOOTER}"
+    )
+    # Run again on the same commit: the comment already says it, nothing is written.
+    count = len(job.github.requests)
+    assert job.run("pull_request", pull_request(base, head2), head2, "refs/pull/12/merge", {}).exit_code == 0
+    assert comment_requests(job, count) == [("GET", COMMENTS)]
+    assert len(job.github.comments[12]) == 1
+
+
+def test_pull_request_comment_holds_the_plan_and_never_edits_a_persons_comment(job: Job) -> None:
+    base = job.commit({PATH: framework()})
+    head = job.commit({PATH: framework(with_c=True)}, branch="feature")
+    job.github.add_issue("feature", "", [], pull_request=True, number=12)
+    human = job.github.add_comment(12, f"{MARKER}\nlooks like the bot's, but a person wrote it")
+    inputs = {"cass-url": job.sandbox.url, "cass-key": key_pem()}
+    result = job.run("pull_request", pull_request(base, head), head, "refs/pull/12/merge", inputs)
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert comment_requests(job) == [("GET", COMMENTS), ("POST", COMMENTS)]
+    theirs, ours = job.github.comments[12]
+    assert (theirs["id"], theirs["body"]) == (human, f"{MARKER}\nlooks like the bot's, but a person wrote it")
+    plan = result.summary[result.summary.index(f"### CASS publish plan for `{job.sandbox.url}`") :]
+    assert ours["body"].endswith(f"\n{plan.rstrip()}\n\n{FOOTER}")
+    assert_no_secret_printed(result)
+
+
+def test_fork_gets_no_comment_and_a_refused_comment_is_a_warning(job: Job) -> None:
+    base = job.commit({PATH: framework()})
+    head = job.commit({PATH: framework(with_c=True)}, branch="feature")
+    fork = job.run("pull_request", pull_request(base, head, fork=True), head, "refs/pull/12/merge", {})
+    assert fork.exit_code == 0
+    assert job.github.requests == []
+    assert "> This pull request comes from a fork: its token is read-only, so the review is not posted" in (
+        fork.summary
+    )
+    job.github.can_comment = False  # a workflow without `pull-requests: write`
+    refused = job.run("pull_request", pull_request(base, head), head, "refs/pull/12/merge", {})
+    assert refused.exit_code == 0  # the review itself is in the summary
+    message = (
+        f"The review comment on pull request #12 could not be written: POST {job.github.url}{COMMENTS}: "
+        "HTTP 403 Resource not accessible by integration. The workflow's job needs `permissions: "
+        "pull-requests: write`."
+    )
+    assert [(c.name, c.data) for c in refused.commands if c.name == "warning"] == [("warning", message)]
+    off = job.run(
+        "pull_request", pull_request(base, head), head, "refs/pull/12/merge", {"pr-comment": "false"}
+    )
+    assert off.exit_code == 0 and len(job.github.requests) == 2  # the refused run's GET and POST only

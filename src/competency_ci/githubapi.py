@@ -53,6 +53,21 @@ class Comment:
     id: int
     body: str
     html_url: str
+    author: str = ""  # the login, e.g. ``github-actions[bot]``
+    author_type: str = ""  # ``User`` or ``Bot``
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> Comment:
+        user = data.get("user")
+        if not isinstance(user, dict):
+            user = {}
+        return cls(
+            int(data["id"]),
+            str(data.get("body") or ""),
+            str(data.get("html_url") or ""),
+            str(user.get("login") or ""),
+            str(user.get("type") or ""),
+        )
 
 
 class GitHub:
@@ -144,9 +159,12 @@ class GitHub:
         return Issue.from_api(self._call("POST", f"/issues/{number}/assignees", {"assignees": logins}))
 
     def list_comments(self, number: int) -> list[Comment]:
-        data = self._pages(f"/issues/{number}/comments", {})
-        return [Comment(int(c["id"]), str(c.get("body") or ""), str(c.get("html_url") or "")) for c in data]
+        """The comments of an issue or a pull request (a pull request's conversation is its issue's)."""
+        return [Comment.from_api(c) for c in self._pages(f"/issues/{number}/comments", {})]
 
     def create_comment(self, number: int, body: str) -> Comment:
-        c = self._call("POST", f"/issues/{number}/comments", {"body": body})
-        return Comment(int(c["id"]), str(c.get("body") or ""), str(c.get("html_url") or ""))
+        return Comment.from_api(self._call("POST", f"/issues/{number}/comments", {"body": body}))
+
+    def update_comment(self, comment_id: int, body: str) -> Comment:
+        """``PATCH /repos/{repo}/issues/comments/{id}``: replace a comment's body."""
+        return Comment.from_api(self._call("PATCH", f"/issues/comments/{comment_id}", {"body": body}))

@@ -5,7 +5,14 @@
 - ``POST /repos/{owner}/{repo}/issues`` ``{title, body, labels, assignees}`` -> 201
 - ``PATCH /repos/{owner}/{repo}/issues/{n}`` ``{title?, body?, state?, state_reason?}`` -> 200
 - ``POST /repos/{owner}/{repo}/issues/{n}/assignees`` ``{assignees}`` -> 201
-- ``GET/POST /repos/{owner}/{repo}/issues/{n}/comments``
+- ``GET/POST /repos/{owner}/{repo}/issues/{n}/comments`` (a pull request's conversation comments are
+  its issue's: ``add_issue(..., pull_request=True, number=12)``); each comment has ``user``
+  ``{login, type}``: the token's identity, ``github-actions[bot]`` (a ``Bot``), or whoever
+  ``add_comment`` names
+- ``PATCH /repos/{owner}/{repo}/issues/comments/{id}`` ``{body}`` -> 200; 403 "Resource not accessible
+  by integration" when the comment is not the token's own and ``edit_others=False``
+- a comment body over 65,536 characters -> 422 "Validation Failed"; writing comments without the
+  permission (``can_comment=False``) -> 403 "Resource not accessible by integration"
 Auth: ``Authorization: Bearer <token>``; anything else -> 401 ``{"message": "Bad credentials"}``.
 "Only users with push access can set labels / assignees for new issues. Labels / assignees are
 silently dropped otherwise." (docs.github.com, Create an issue): ``push_access=False`` does that.
@@ -21,6 +28,16 @@ from servers.recording import RecordingServer, Reply, Request
 ROUTE = re.compile(
     r"^/repos/(?P<repo>[^/]+/[^/]+)/issues(?:/(?P<number>\d+)(?:/(?P<sub>comments|assignees))?)?$"
 )
+COMMENT_ROUTE = re.compile(r"^/repos/(?P<repo>[^/]+/[^/]+)/issues/comments/(?P<id>\d+)$")
+BOT = {"login": "github-actions[bot]", "type": "Bot"}
+COMMENT_LIMIT = 65_536  # "body is too long (maximum is 65536 characters)"
+
+
+def _too_long(body: Any) -> Reply | None:
+    text = body.get("body") if isinstance(body, dict) else None
+    if isinstance(text, str) and len(text) > COMMENT_LIMIT:
+        return Reply(422, {"message": "Validation Failed", "errors": [{"code": "custom", "field": "body"}]})
+    return None
 
 
 class GitHubServer(RecordingServer):
@@ -40,6 +57,8 @@ class GitHubServer(RecordingServer):
         self.issues: dict[int, dict[str, Any]] = {}
         self.comments: dict[int, list[dict[str, Any]]] = {}
         self._next_comment = 1000
+        self.edit_others = False  # GITHUB_TOKEN edits its own comments; refuse the others' (403)
+        self.can_comment = True  # False: a token without `pull-requests: write` / `issues: write`
 
     def scrub(self, headers: dict[str, str]) -> dict[str, str]:
         if "Authorization" in headers:
@@ -47,13 +66,33 @@ class GitHubServer(RecordingServer):
             headers = {**headers, "Authorization": "Bearer [valid]" if ok else "[invalid]"}
         return headers
 
-    def add_issue(self, title: str, body: str, labels: list[str], *, pull_request: bool = False) -> int:
-        number = len(self.issues) + 1
+    def add_issue(
+        self,
+        title: str,
+        body: str,
+        labels: list[str],
+        *,
+        pull_request: bool = False,
+        number: int | None = None,
+    ) -> int:
+        number = number or len(self.issues) + 1
         issue = self._issue(number, title, body, labels, [])
         if pull_request:
             issue["pull_request"] = {"url": f"{self.url}/repos/{self.repository}/pulls/{number}"}
         self.issues[number] = issue
         return number
+
+    def add_comment(self, number: int, body: str, user: dict[str, str] | None = None) -> int:
+        """A comment made elsewhere (by a person unless ``user`` says otherwise)."""
+        self._next_comment += 1
+        comment = {
+            "id": self._next_comment,
+            "body": body,
+            "html_url": f"{self.issues[number]['html_url']}#issuecomment-{self._next_comment}",
+            "user": user or {"login": "mallory", "type": "User"},
+        }
+        self.comments[number].append(comment)
+        return self._next_comment
 
     def _issue(
         self, number: int, title: str, body: str, labels: list[str], assignees: list[str]
@@ -73,6 +112,9 @@ class GitHubServer(RecordingServer):
     def handle(self, request: Request) -> Reply:
         if request.headers.get("Authorization") != f"Bearer {self.token}":
             return Reply(401, {"message": "Bad credentials"})
+        edit = COMMENT_ROUTE.match(request.route)
+        if edit and edit["repo"] == self.repository and request.method == "PATCH":
+            return self._edit_comment(int(edit["id"]), request.body)
         match = ROUTE.match(request.route)
         if not match or match["repo"] != self.repository:
             return Reply(404, {"message": "Not Found"})
@@ -108,14 +150,34 @@ class GitHubServer(RecordingServer):
         if key == ("GET", "comments", False):
             return Reply(200, self.comments[number])
         if key == ("POST", "comments", False):
+            if not self.can_comment:
+                return Reply(403, {"message": "Resource not accessible by integration"})
+            if refused := _too_long(body):
+                return refused
             self._next_comment += 1
             comment = {
                 "id": self._next_comment,
                 "body": body.get("body", ""),
                 "html_url": f"{issue['html_url']}#issuecomment-{self._next_comment}",
+                "user": dict(BOT),
             }
             self.comments[number].append(comment)
             return Reply(201, comment)
+        return Reply(404, {"message": "Not Found"})
+
+    def _edit_comment(self, comment_id: int, body: Any) -> Reply:
+        for comments in self.comments.values():
+            for comment in comments:
+                if comment["id"] != comment_id:
+                    continue
+                if not self.can_comment or (comment["user"] != BOT and not self.edit_others):
+                    return Reply(403, {"message": "Resource not accessible by integration"})
+                if not isinstance(body, dict) or not isinstance(body.get("body"), str):
+                    return Reply(422, {"message": "Validation Failed"})
+                if refused := _too_long(body):
+                    return refused
+                comment["body"] = body["body"]
+                return Reply(200, comment)
         return Reply(404, {"message": "Not Found"})
 
     def _list(self, request: Request) -> Reply:

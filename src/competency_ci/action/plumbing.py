@@ -55,6 +55,7 @@ ENV = {
         "webhook-secret",
         "github-token",
         "strict",
+        "pr-comment",
     )
 }
 SECRET_INPUTS = ("cass-key", "registry-api-key", "webhook-secret", "github-token")
@@ -79,6 +80,7 @@ class Settings:
     webhook_secret: str | None = None
     github_token: str | None = None
     strict: bool = False
+    pr_comment: bool = True  # keep the review comment on the pull request
 
 
 def _words(value: str) -> list[str]:
@@ -99,6 +101,9 @@ def settings_from_env(env: Mapping[str, str]) -> Settings:
     strict = (get("strict") or "false").lower()
     if strict not in TRUE + FALSE:
         raise ActionError(f"input strict: expected true or false, got {strict!r}")
+    pr_comment = (get("pr-comment") or "true").lower()
+    if pr_comment not in TRUE + FALSE:
+        raise ActionError(f"input pr-comment: expected true or false, got {pr_comment!r}")
     return Settings(
         mode=choice("mode", MODES) or "auto",
         paths=_words(env.get(ENV["paths"], "")),
@@ -115,6 +120,7 @@ def settings_from_env(env: Mapping[str, str]) -> Settings:
         webhook_secret=get("webhook-secret"),
         github_token=get("github-token"),
         strict=strict in TRUE,
+        pr_comment=pr_comment in TRUE,
     )
 
 

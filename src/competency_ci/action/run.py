@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from competency_ci.action import plumbing as gh
+from competency_ci.approval.pr_comment import Review as PullRequestReview
 from competency_ci.frameworks.config import Config, ConfigError, load_config, parse_config
 from competency_ci.report import escape as esc
 
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
     from competency_ci.approval.delivery import Delivery
+    from competency_ci.frameworks.diff import FrameworkDiff
     from competency_ci.frameworks.model import Framework
     from competency_ci.frameworks.validate import ValidationResult
     from competency_ci.gitfiles import FileChange
@@ -269,16 +271,23 @@ def review(job: Job) -> None:
     else:
         if not changes:
             job.summary.append("No framework files changed.\n")
+            comment_on_pull_request(job, PullRequestReview(title, diffs=[]), create=False)
             return
         selected = [files[c.new_path] for c in changes if c.new_path in files]
     result = validate(job, selected)
+    review = pull_request_review(job, title, result)
     if result.exit_code(False) == EXIT_OK:
-        diff_section(job, changes, selected)
+        review.diffs, review.old, review.new = diff_section(job, changes, selected)
         if job.plan:
+            start = len(job.summary)
             plan_section(job, selected)
+            review.plan = "\n".join(job.summary[start:])  # the plan, or the note saying why there is none
+    comment_on_pull_request(job, review)
 
 
-def diff_section(job: Job, changes: list[FileChange] | None, paths: list[Path]) -> None:
+def diff_section(
+    job: Job, changes: list[FileChange] | None, paths: list[Path]
+) -> tuple[list[FrameworkDiff], list[Framework], list[Framework]]:
     """The semantic diff against the base revision (against nothing when there is no base)."""
     from competency_ci.frameworks.build import InvalidFrameworks, load_frameworks
     from competency_ci.frameworks.diff import diff_frameworks
@@ -298,8 +307,67 @@ def diff_section(job: Job, changes: list[FileChange] | None, paths: list[Path]) 
                 )
             except (InvalidFrameworks, GitError):
                 job.note(f"{change.old_path} has errors at the base commit: its frameworks show as added.")
-    diffs = diff_frameworks(old, load(paths, job.config))
+    new = load(paths, job.config)
+    diffs = diff_frameworks(old, new)
     job.summary.append(markdown(diffs).replace("## Competency framework changes", "### Framework changes", 1))
+    return diffs, old, new
+
+
+def pull_request_review(job: Job, title: str, result: ValidationResult) -> PullRequestReview:
+    from competency_ci.report.problems import summary
+
+    environ = job.environ
+    repository, run_id = environ.get("GITHUB_REPOSITORY"), environ.get("GITHUB_RUN_ID")
+    server = environ.get("GITHUB_SERVER_URL") or "https://github.com"
+    run_url = f"{server}/{repository}/actions/runs/{run_id}" if repository and run_id else None
+    return PullRequestReview(
+        title,
+        problems=list(result.problems),
+        problems_headline=summary(result),
+        commit=job.event.head,
+        summary_url=run_url,
+    )
+
+
+def comment_on_pull_request(job: Job, review: PullRequestReview, *, create: bool = True) -> None:
+    """Keep the pull request's one review comment up to date (``approval/pr_comment.py``): found by
+    its marker among the comments a bot wrote (a person's comment quoting the marker is never
+    edited), edited when it differs, created when there is none. A comment GitHub refuses is a
+    warning: the review itself is in the job summary."""
+    from competency_ci.approval.pr_comment import MARKER, render
+    from competency_ci.githubapi import DEFAULT_API_URL, GitHub, GitHubError
+    from competency_ci.http import Budget, RemoteError
+
+    number = job.event.number
+    if not job.settings.pr_comment or number is None:
+        return
+    if job.event.fork:
+        job.note(
+            "This pull request comes from a fork: its token is read-only, so the review is not posted "
+            "as a comment; it is in this summary."
+        )
+        return
+    repository = job.environ.get("GITHUB_REPOSITORY") or job.event.repository
+    if not job.settings.github_token or not repository:
+        job.note("No github-token: the review comment on the pull request is skipped.")
+        return
+    body = render(review)
+    api_url = job.environ.get("GITHUB_API_URL") or DEFAULT_API_URL
+    try:
+        github = GitHub(job.settings.github_token, repository, api_url, budget=Budget())
+        comments = github.list_comments(number)
+        ours = [c for c in comments if c.body.startswith(MARKER) and c.author_type == "Bot"]
+        if ours and ours[0].body != body:
+            github.update_comment(ours[0].id, body)
+        elif not ours and create:
+            github.create_comment(number, body)
+    except (GitHubError, RemoteError) as exc:
+        message = (
+            f"The review comment on pull request #{number} could not be written: {exc}. The workflow's "
+            "job needs `permissions: pull-requests: write`."
+        )
+        emit(esc.command("warning", message, title="competency-ci"))
+        job.summary.append(f"> [!WARNING]\n> {esc.md_text(message)}\n")
 
 
 def plan_section(job: Job, paths: list[Path]) -> None:

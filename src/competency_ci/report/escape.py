@@ -193,3 +193,19 @@ def md_link(text: str, url: str | None) -> str:
     """``[text](url)`` with both parts escaped; just the text when the URL is not plain http(s)."""
     target = md_url(url) if url else None
     return f"[{md_text(text)}]({target})" if target else md_text(text)
+
+
+# --- Mermaid ------------------------------------------------------------------------------------
+
+MERMAID_WIDTH = 60
+
+
+def mermaid_label(text: str, width: int = MERMAID_WIDTH) -> str:
+    """Untrusted text as a Mermaid node label, for inside ``["..."]``: shortened to ``width``, line
+    breaks flattened, and every character but letters, digits, spaces and ``.,-_`` written as a
+    Mermaid entity code (``#35;``). No quote, bracket, pipe or backtick is left to end the label,
+    the node or the code fence; no ``<`` for HTML labels, no ``%%`` comment, no ``:::`` class."""
+    flat = " ".join(_flat(text).split())
+    if len(flat) > width:
+        flat = flat[: width - 1].rstrip() + "\u2026"
+    return "".join(c if (c.isalnum() and c.isprintable()) or c in " .,-_" else f"#{ord(c)};" for c in flat)
