@@ -155,10 +155,24 @@ VALUES = st.recursive(
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(KEYS), inner, max_size=4),
     max_leaves=12,
 )
+IDS = st.sampled_from([REG + FW, REG + ctid(1), REG + ctid(2), REG + ctid(3), "x", ""]) | st.text(max_size=6)
 NODE = st.dictionaries(st.sampled_from(KEYS), VALUES, max_size=7)
+OPTIONAL = {k: VALUES | IDS | st.lists(IDS, max_size=3) for k in KEYS if not k.startswith("@")}
+
+
+def typed(type_name: str) -> st.SearchStrategy[dict[str, Any]]:
+    """A node of a known type with an id and any of the properties, values hostile or not."""
+    return st.fixed_dictionaries({"@type": st.just(type_name), "@id": IDS}, optional=OPTIONAL)
+
+
+GRAPH = st.tuples(
+    typed("ceasn:CompetencyFramework"),
+    st.lists(typed("ceasn:Competency") | typed("ceasn:CompetencyFramework") | NODE, max_size=8),
+).map(lambda t: [t[0], *t[1]])
 DOCUMENT = st.one_of(
-    st.fixed_dictionaries({"@graph": st.lists(NODE, max_size=6)}, optional={"@context": VALUES}),
-    st.fixed_dictionaries({"decoded_payload": st.fixed_dictionaries({"@graph": st.lists(NODE, max_size=6)})}),
+    st.fixed_dictionaries({"@graph": GRAPH}, optional={"@context": VALUES}),
+    st.fixed_dictionaries({"decoded_payload": st.fixed_dictionaries({"@graph": GRAPH})}),
+    st.fixed_dictionaries({"@graph": st.lists(NODE, max_size=6)}),
     VALUES,
 )
 
@@ -168,7 +182,7 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("fuzz")
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(document=DOCUMENT, raw_escapes=st.booleans())
 def test_fuzzed_graphs_never_crash(workdir: Path, document: Any, raw_escapes: bool) -> None:
     src, out = workdir / "g.json", workdir / "g.csv"
