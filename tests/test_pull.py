@@ -151,7 +151,9 @@ def test_pull_of_what_publish_wrote_is_unchanged(
     )
     # the written file is in the template's column order and publishes as no change
     header = (repo / "pulled" / name).read_text("utf-8").splitlines()[0].split(",")
-    assert header == [c for c in load_schema().columns if c in header]
+    assert run_cli("template", "--tier", "all", "-o", "template.csv")[0] == 0
+    template = (repo / "template.csv").read_text("utf-8").splitlines()[0].split(",")
+    assert header == [c for c in template if c in header]
     config = load_config(None, repo)
     again = publish_frameworks(
         load_frameworks(repo / "pulled" / name, config), config, sandbox.url, our_key()
@@ -431,3 +433,14 @@ def test_a_framework_made_in_the_cass_editor_has_the_ctid_of_its_guid() -> None:
     assert ctid_of({"@id": native, "ceterms:ctid": " CE-11111111-2222-4333-8444-555555555555 "}) == (
         "ce-11111111-2222-4333-8444-555555555555"
     )
+
+
+def test_source_urls_follow_the_one_url_policy(repo: Path, run_cli: Any) -> None:
+    code, out, err = run_cli("pull", "--registry", "http://registry.example.org", "--framework", FW)
+    assert (code, out) == (2, "")
+    assert err == (
+        "competency-ci pull: --registry: refusing plain http:// to registry.example.org: secrets and "
+        "signatures would travel unencrypted; use https:// (or, for CASS, pass --allow-insecure-http)\n"
+    )
+    code, _, err = run_cli("pull", "--server", "ftp://cass.example.org/api/", "--framework", FW)
+    assert code == 2 and "ftp://cass.example.org/api/" in err

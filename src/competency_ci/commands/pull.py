@@ -220,17 +220,13 @@ def _from_registry(
     options: PullOptions, config: Config, ctids: list[str], organization: str | None
 ) -> Source:
     from competency_ci.frameworks.jsonld import GraphError, graph_to_frameworks
-    from competency_ci.http import RemoteError, is_loopback
+    from competency_ci.http import RemoteError, check_url
     from competency_ci.targets.registry.client import RegistryError, RegistryReader
 
     if organization is not None:
         raise Failed(EXIT_USAGE, f"--organization: {CANNOT_LIST_REGISTRY}")
     url = (options.registry or config.registry_url).rstrip("/")
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise Failed(EXIT_USAGE, f"--registry: expected an http(s) URL, got {one_line(url)}")
-    if parts.scheme == "http" and not is_loopback(parts.hostname) and not options.allow_insecure_http:
-        raise Failed(EXIT_USAGE, f"--registry: refusing plain http:// to {parts.hostname}; use https://")
+    check_url(url, "--registry", allow_insecure_http=options.allow_insecure_http)  # the one URL policy
     from competency_ci.commands.common import budget
 
     reader = RegistryReader(url, budget=budget(options.timeout))
