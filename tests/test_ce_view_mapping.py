@@ -34,6 +34,7 @@ from publish_support import REGISTRY, our_key, snapshot, uri
 from validate_support import found
 
 BASE = "http://127.0.0.1:8080/api/"
+XSD = "http://www.w3.org/2001/XMLSchema#"
 OWNER = "-----BEGIN PUBLIC KEY-----OURS-----END PUBLIC KEY-----"
 FW = "ce-5f0c7a52-3b1d-4e8a-9c2f-1d7e6b4a8c01"
 C1 = "ce-0a9e3c1b-7d24-4f6e-8b15-c3d2e1f0a912"
@@ -154,7 +155,7 @@ def test_the_objects_carry_what_the_export_gives_ce(framework: Framework) -> Non
             {
                 "@type": "ceterms:IdentifierValue",
                 "ceterms:identifierTypeName": fr("Année du catalogue"),
-                "ceterms:identifierValueCode": "2025.1",
+                "ceterms:identifierValueCode": {"@value": "2025.1", "@type": XSD + "string"},
             }
         ],
         "competency": [uri(C1), uri(C2)],
@@ -168,7 +169,8 @@ def test_the_objects_carry_what_the_export_gives_ce(framework: Framework) -> Non
         "ceterms:ctid": C1,
         "name": fr("Se laver les mains"),
         "description": [fr("Avant tout"), fr("Toujours")],
-        "ceasn:weight": "0.5",
+        # typed as CE's context types it: a plain "0.5" or 0.5 would not reach CE
+        "ceasn:weight": {"@value": "0.5", "@type": XSD + "float"},
         "ceasn:localSubject": [fr("mains"), fr("savon")],
         "ceasn:derivedFrom": [uri(OLD_1), uri(OLD_2)],
         "schema:inLanguage": ["fr", "en"],  # the framework's: the export would add ["en"]
@@ -186,9 +188,9 @@ def test_the_objects_carry_what_the_export_gives_ce(framework: Framework) -> Non
         "ceterms:versionIdentifier": [
             {
                 "@type": "ceterms:IdentifierValue",
-                "ceterms:identifierType": "https://example.org/version-scheme",
+                "ceterms:identifierType": {"@id": "https://example.org/version-scheme"},
                 "ceterms:identifierTypeName": fr("Version"),
-                "ceterms:identifierValueCode": "v2",
+                "ceterms:identifierValueCode": {"@value": "v2", "@type": XSD + "string"},
             }
         ],
         "owner": [OWNER],
@@ -212,7 +214,6 @@ EXPECTED_LOSSES = [  # file order, then the descriptor's column order
     (2, "ceasn:derivedFrom", "reshaped-by-ce"),
     (2, "ceasn:localSubject", "reshaped-by-ce"),
     (2, "asn:hasProgressionModel", "not-shown-by-ce"),
-    (3, "ceasn:weight", "not-shown-by-ce"),
     (4, "ceasn:derivedFrom", "reshaped-by-ce"),
     (4, "ceasn:localSubject", "reshaped-by-ce"),
 ]
@@ -222,10 +223,9 @@ def test_values_ce_will_not_see_as_written_are_listed_per_cell(framework: Framew
     result = map_framework(framework, registry_url=REGISTRY, cass_base=BASE, owner_pem=OWNER)
     assert [(x.line, x.column, x.code) for x in result.losses] == EXPECTED_LOSSES
     schema = load_schema()
-    weight = next(x for x in result.losses if x.column == "ceasn:weight")
-    assert weight == ExportLoss(
-        3, "ceasn:weight", "not-shown-by-ce", schema.columns["ceasn:weight"].extra["export"]["reason"]
-    )
+    model = next(x for x in result.losses if x.column == "asn:hasProgressionModel")
+    reason = schema.columns["asn:hasProgressionModel"].extra["export"]["reason"]
+    assert model == ExportLoss(2, "asn:hasProgressionModel", "not-shown-by-ce", reason)
 
 
 def test_validate_warns_on_each_such_cell() -> None:
@@ -233,7 +233,6 @@ def test_validate_warns_on_each_such_cell() -> None:
         ("reshaped-by-ce", 2, "N"),
         ("reshaped-by-ce", 2, "O"),
         ("not-shown-by-ce", 2, "P"),
-        ("not-shown-by-ce", 3, "S"),
         ("reshaped-by-ce", 4, "N"),
         ("reshaped-by-ce", 4, "O"),
     }
@@ -241,18 +240,18 @@ def test_validate_warns_on_each_such_cell() -> None:
     several = dict(FRAMEWORK_ROW, **{"ceasn:localSubject": "a|b", "ceasn:derivedFrom": f"{OLD_1}|{OLD_2}"})
     del several["asn:hasProgressionModel"]
     second = dict(C2_ROW, **{"ceasn:localSubject": "a|b", "ceasn:derivedFrom": f"{OLD_1}|{OLD_2}"})
-    first = {k: v for k, v in C1_ROW.items() if k != "ceasn:weight"}
-    assert found(text([several, first, second])) == set()
+    assert found(text([several, C1_ROW, second])) == set()
 
 
 def test_the_message_says_why() -> None:
     from validate_support import check
 
-    weight = next(p for p in check(FILE) if p.code == "not-shown-by-ce" and p.line == 3)
-    assert weight.message == (
-        "Credential Engine will not show this value when it is published through CASS: ceasn:weight: "
-        "CASS's export to Credential Engine leaves the weight out, whatever form it is sent in: "
-        "CE will not show it"
+    model = next(p for p in check(FILE) if p.code == "not-shown-by-ce")
+    assert (model.line, model.column) == (2, "asn:hasProgressionModel")
+    assert model.message == (
+        "Credential Engine will not show this value when it is published through CASS: "
+        "asn:hasProgressionModel: Credential Engine does not show a framework's progression model when "
+        "it is published this way: set it in CE's Publisher after approval"
     )
 
 
@@ -260,11 +259,10 @@ def test_the_bulk_acceptor_leaves_such_files_to_the_precise_checks() -> None:
     schema = load_schema()
     clean = {k: v for k, v in FRAMEWORK_ROW.items() if k not in ("asn:hasProgressionModel",)}
     clean.update({"ceasn:localSubject": "a|b", "ceasn:derivedFrom": f"{OLD_1}|{OLD_2}"})
-    comp = {k: v for k, v in C1_ROW.items() if k != "ceasn:weight"}
+    comp = dict(C1_ROW)  # with its weight, which reaches CE typed
     settled = bulk.settle("f.csv", text([clean, comp]).encode(), schema)
     assert settled is not None and settled.ctids == [FW, C1]
     for row, key, value in [
-        (comp, "ceasn:weight", "0.5"),  # dropped by the export
         (clean, "asn:hasProgressionModel", MODEL),  # dropped
         (comp, "ceasn:localSubject", "mains"),  # one value: reshaped
         (clean, "ceasn:derivedFrom", OLD),  # one value: reshaped
@@ -312,7 +310,9 @@ def test_fix_mints_ctids_and_keeps_the_urls(tmp_path: Path) -> None:
     assert [r[:2] + r[3:] for r in rows] == original  # every other cell, the URL @ids included
     assert not {p for p in found(result.text) if p[0] == "missing-ctid"}
     path = tmp_path / "harvard.csv"
-    path.write_text(result.text, encoding="utf-8")
+    # and the publisher CE's publishing API requires, from the configured organization
+    publisher = "ce-3e4f5a6b-7c8d-4e9f-8a0b-1c2d3e4f5a45"
+    path.write_text(fix_text(result.text, organization=publisher).text, encoding="utf-8")
     fw = load_frameworks(path, Config(root=tmp_path))[0]
     mapped = map_framework(fw, registry_url=REGISTRY, cass_base=BASE, owner_pem=OWNER)
     ids = [i.id for i in mapped.items]
@@ -350,8 +350,8 @@ def test_plan_shows_each_cell(framework: Framework) -> None:
     plan = make_plan([desired], {}, OWNER)
     out = render_text(plan, BASE).splitlines()
     path = framework.path
-    reason = load_schema().columns["ceasn:weight"].extra["export"]["reason"]
-    assert f"  ! {path}:3: ceasn:weight: warning [not-shown-by-ce] {reason}" in out
+    reason = load_schema().columns["asn:hasProgressionModel"].extra["export"]["reason"]
+    assert f"  ! {path}:2: asn:hasProgressionModel: warning [not-shown-by-ce] {reason}" in out
     assert [line for line in out if line.startswith("  ! ")] == [
         f"  ! {path}:{line}: {column}: warning [{code}] "
         + load_schema().columns[column].extra["export"]["reason"]
@@ -386,12 +386,13 @@ def test_publish_stores_the_shapes_the_export_carries(
         {
             "@type": "ceterms:IdentifierValue",
             "ceterms:identifierTypeName": fr("Année du catalogue"),
-            "ceterms:identifierValueCode": "2025.1",
+            "ceterms:identifierValueCode": {"@value": "2025.1", "@type": XSD + "string"},
         }
     ]
     assert stored_fw["ceasn:tableOfContents"] == fr("Partie 1 : les mains")
     assert stored_c1["schema:inLanguage"] == ["fr", "en"] and stored_c2["schema:inLanguage"] == ["fr-CA"]
     assert stored_c1["description"] == [fr("Avant tout"), fr("Toujours")]
+    assert stored_c1["ceasn:weight"] == {"@value": "0.5", "@type": XSD + "float"}
     again = publish_frameworks([framework], Config(root=tmp_path), sandbox.url, our_key(), timeout=30)
     assert [f.status for f in again.frameworks] == ["unchanged"]  # the new shapes compare equal
 

@@ -130,20 +130,31 @@ def _identifier(value: str, lang: str) -> Json:
     return identifier_value(value, lambda text: {lang: text})
 
 
-def identifier_value(value: str, text: Callable[[str], Any]) -> Json:
+def _same(value: str) -> Any:
+    return value
+
+
+def identifier_value(
+    value: str,
+    text: Callable[[str], Any],
+    code: Callable[[str], Any] = _same,
+    ref: Callable[[str], Any] = _same,
+) -> Json:
     """``value~typeName~typeURI`` as a ``ceterms:IdentifierValue`` (empty parts left out).
 
-    ``text`` gives the type name its language: a language map in a graph, a ``@value``/``@language``
-    object for CASS (whose export context does not know the property, so only an explicit tag
-    survives it; CASS's own CSV importer writes it so).
+    ``text`` gives the type name its language (a language map in a graph); ``code`` and ``ref`` the
+    code and the type URI their form (plain in a graph). For CASS all three are explicit JSON-LD
+    values (``@value``/``@language``, ``@value``/``@type``, ``@id``): its export reads them with a
+    context that does not know these properties and compacts them against CE's, where only an
+    explicit form lands on the CTDL-ASN term.
     """
-    code, name, type_uri = [*value.split("~", 2), "", ""][:3]
+    code_part, name, type_uri = [*value.split("~", 2), "", ""][:3]
     node: Json = {"@type": IDENTIFIER_TYPE}
     if type_uri.strip():
-        node["ceterms:identifierType"] = type_uri.strip()
+        node["ceterms:identifierType"] = ref(type_uri.strip())
     if name.strip():
         node["ceterms:identifierTypeName"] = text(name.strip())
-    node["ceterms:identifierValueCode"] = code.strip()
+    node["ceterms:identifierValueCode"] = code(code_part.strip())
     return node
 
 

@@ -26,8 +26,9 @@ cass-export.md): the user's dates under their ``ceasn:`` names (``schema:dateCre
 CASS); text as ``{"@value", "@language"}`` in the framework's language (the key ``convert`` gives
 its language maps), since the export tags plain strings ``en-us``; every competency with its
 language, since the export gives one without ``["en"]``; version identifiers as
-``ceterms:IdentifierValue`` objects, as ``convert`` and CASS's CSV importer build them. Values the
-export drops or reshapes whatever is sent are listed per cell (``MappedFramework.losses``).
+``ceterms:IdentifierValue`` objects, as ``convert`` and CASS's CSV importer build them; numbers
+typed ``xsd:float``, the type CE's context gives them. Values the export drops or reshapes whatever
+is sent are listed per cell (``MappedFramework.losses``).
 
 Every object has a distinct id: a framework or competency without a CTID, or two objects on one
 id, is an internal error (``IdentityError``), never a publish.
@@ -61,6 +62,10 @@ STRUCTURE_KEYS = frozenset({"@context", "@id", "@type", "owner", "@owner", "comp
 CassObject = dict[str, Any]
 # Containers (the descriptor's ``jsonld``) whose values are text in a language.
 TEXT_CONTAINERS = frozenset({"languageMap", "languageMapList"})
+# CTDL-ASN's numbers (``ceasn:weight``) are xsd:float. CASS's context gives them no datatype, so a
+# plain string or number compacts to no CE term and the export deletes it; a typed value survives.
+XSD_FLOAT = "http://www.w3.org/2001/XMLSchema#float"
+XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"  # ceterms:identifierValueCode's type at CE
 
 
 class IdentityError(RuntimeError):
@@ -203,7 +208,17 @@ def _value(registry_url: str, column: Column, value: Value, lang: str) -> Any:
         return [tagged(v, lang) for v in ([value] if isinstance(value, str) else value)]
     if container == "versionIdentifier":
         pieces = [value] if isinstance(value, str) else value
-        return [identifier_value(piece, lambda text: tagged(text, lang)) for piece in pieces]
+        return [
+            identifier_value(
+                piece,
+                lambda text: tagged(text, lang),
+                code=lambda code: {"@value": code, "@type": XSD_STRING},
+                ref=lambda uri: {"@id": uri},
+            )
+            for piece in pieces
+        ]
+    if column.kind == "number" and isinstance(value, str):
+        return {"@value": value, "@type": XSD_FLOAT}
     if isinstance(value, list):
         return [_uri(registry_url, column, v) for v in value]
     return _uri(registry_url, column, value)
