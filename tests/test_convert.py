@@ -278,17 +278,18 @@ def test_unusable_inputs(run_cli, tmp_path: Path) -> None:  # type: ignore[no-un
 
 IVYTECH_HEAD = (
     "@id,@type,ceterms:ctid,ceasn:name,ceasn:description,ceasn:inLanguage,ceasn:publisher,"
-    "ceasn:publisherName,ceasn:creator,ceasn:competencyText,ceasn:isTopChildOf,ceasn:dateCreated,"
-    "ceasn:dateModified\n"
+    "ceasn:publisherName,ceasn:creator,ceasn:dateCreated,ceasn:dateModified,ceasn:competencyText,"
+    "ceasn:isTopChildOf\n"
     "ce-c23a0e0c-8be8-4911-bc52-f2479c41af4b,ceasn:CompetencyFramework,ce-c23a0e0c-8be8-4911-bc52-f2479c41af4b,"
     '"HOSP 229, Revenue Management","HOSP 229, Revenue Management",en-US,'
     "https://credentialengineregistry.org/resources/ce-1ABB6C52-0F8C-4B17-9F89-7E9807673106,"
     "Ivy Tech Community College of Indiana,"
-    "https://credentialengineregistry.org/resources/ce-1ABB6C52-0F8C-4B17-9F89-7E9807673106,,,"
-    "2018-10-29,2018-10-30T01:17:45.508Z\n"
+    "https://credentialengineregistry.org/resources/ce-1ABB6C52-0F8C-4B17-9F89-7E9807673106,"
+    "2018-10-29,2018-10-30T01:17:45.508Z,,\n"
     "ce-c4188d32-a8dc-467a-aa42-abbfcb1f4b89,ceasn:Competency,ce-c4188d32-a8dc-467a-aa42-abbfcb1f4b89,,,,,,,"
+    "2018-10-29,2018-10-30T01:15:28.199Z,"
     "Explain the concept of revenue management and the history of its development.,"
-    "ce-c23a0e0c-8be8-4911-bc52-f2479c41af4b,2018-10-29,2018-10-30T01:15:28.199Z\n"
+    "ce-c23a0e0c-8be8-4911-bc52-f2479c41af4b\n"
 )
 
 
@@ -300,7 +301,9 @@ def test_envelope_to_csv(run_cli, tmp_path: Path) -> None:  # type: ignore[no-un
     assert (code, out, err) == (0, "", f"wrote {target} (13 competencies)\n")
     text = target.read_text("utf-8")
     assert text.startswith(IVYTECH_HEAD)
-    assert len(list(csv.reader(io.StringIO(text)))) == 15 and text.endswith("Z\n")
+    assert len(list(csv.reader(io.StringIO(text)))) == 15 and text.endswith(
+        ",ce-c23a0e0c-8be8-4911-bc52-f2479c41af4b\n"
+    )
     (fw,) = load_frameworks(target, Config(root=tmp_path))
     assert len(fw.competencies) == len(fw.top) == 13
 
@@ -311,15 +314,19 @@ def test_graph_to_csv_keeps_hierarchy_and_shortens_vocabulary(run_cli) -> None: 
     lines = out.splitlines()
     assert lines[0] == (
         "@id,@type,ceterms:ctid,ceasn:name,ceasn:description,ceasn:inLanguage,ceasn:publisher,"
-        "ceasn:publisherName,ceasn:competencyText,ceasn:isTopChildOf,ceasn:isChildOf,ceasn:codedNotation,"
-        "ceasn:competencyLabel,ceasn:competencyCategory,ceasn:license,ceasn:publicationStatusType,"
-        "ceasn:source,ceasn:dateCreated,ceasn:dateModified"
-    )
+        "ceasn:publisherName,ceasn:codedNotation,ceasn:license,ceasn:publicationStatusType,ceasn:source,"
+        "ceasn:dateCreated,ceasn:dateModified,ceasn:competencyText,ceasn:isTopChildOf,ceasn:isChildOf,"
+        "ceasn:competencyLabel,ceasn:competencyCategory"
+    )  # the template's order: ids, framework columns, competency columns
     assert (
         ",Draft,https://www.onetcenter.org/database.html|https://www.onetcenter.org/content.html," in lines[1]
     )
     assert lines[3].startswith("ce-07c260d5-9119-11e8-b852-782bcb5df6ac,ceasn:Competency,")
-    assert ",ce-07c25fd1-9119-11e8-b852-782bcb5df6ac,2.A.1.a,Reading Comprehension,Skills," in lines[3]
+    assert lines[3].endswith(
+        ",ce-07c260d5-9119-11e8-b852-782bcb5df6ac,,,,,,2.A.1.a,,,,1998-12-01,2002-06-01T00:00:00Z,"
+        "Understanding written sentences and paragraphs in work related documents.,,"
+        "ce-07c25fd1-9119-11e8-b852-782bcb5df6ac,Reading Comprehension,Skills"
+    )
     assert len(lines) == 14
 
 

@@ -68,6 +68,22 @@ def test_the_rest_of_a_repeated_code_is_counted_on_one_line(repo: Path, run_cli)
     ]
 
 
+def test_several_problems_on_one_line_name_it_once(repo: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
+    rows = [
+        HEADER,
+        f"{FW},ceasn:CompetencyFramework,Kitchen,Safe work,en,{ORG},Riverside Kitchen,2025-03-14,,,",
+    ]
+    rows += [
+        f"ce-{k:08d}-0000-4000-8000-000000000000,ceasn:Competency,,,,,,, Task {k} ,{FW} ," for k in range(3)
+    ]
+    (repo / PATH).write_text("\n".join(rows) + "\n")  # two cell-spaces per competency row
+    out = run_cli("validate", PATH)[1].splitlines()
+    assert out[-2:] == [
+        f"{PATH}:4: warning [cell-spaces] … and 3 more (lines 4-5)",
+        "0 errors, 6 warnings, 0 notices in 1 file",
+    ]
+
+
 def test_one_more_is_shown_rather_than_counted(repo: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
     (repo / PATH).write_text(spaced(4))
     out = run_cli("validate", PATH)[1]

@@ -74,13 +74,19 @@ def test_header_per_tier(run_cli, tier: str, expected: list[str]) -> None:  # ty
     assert out == ",".join(expected) + "\n"
 
 
-def test_default_tier_is_ce_minimum_data_template(run_cli) -> None:  # type: ignore[no-untyped-def]
+def test_required_tier_is_ce_minimum_data_template(run_cli) -> None:  # type: ignore[no-untyped-def]
     """Same columns as CE's own blank Minimum Data template (CASS reads columns by name, not order)."""
-    code, out, _ = run_cli("template")
+    code, out, _ = run_cli("template", "--tier", "required")
     ce = (SAMPLES / "templates" / "ce-minimum-data-template.csv").read_text("utf-8").split(",")
     assert code == 0
     assert out.rstrip("\n").split(",") == MINIMUM
     assert sorted(MINIMUM) == sorted(ce)
+
+
+def test_default_tier_has_what_publishing_needs(run_cli) -> None:  # type: ignore[no-untyped-def]
+    """CE's minimum data lacks ceasn:publisher and ceasn:dateCreated, which CE's publishing API
+    requires: a filled-in minimum template is never clean (tests/test_template_filled.py)."""
+    assert run_cli("template") == (0, ",".join(PUBLISHING) + "\n", "")
 
 
 def test_all_tier_has_every_column_once_framework_columns_first(run_cli) -> None:  # type: ignore[no-untyped-def]
@@ -97,7 +103,7 @@ def test_all_tier_has_every_column_once_framework_columns_first(run_cli) -> None
 
 def test_sample_and_instruction_rows(run_cli) -> None:  # type: ignore[no-untyped-def]
     schema = load_schema()
-    code, out, _ = run_cli("template", "--with-sample", "--with-instructions")
+    code, out, _ = run_cli("template", "--tier", "required", "--with-sample", "--with-instructions")
     rows = rows_of(out)
     assert code == 0 and out.endswith("\n") and len(rows) == 3
     header, sample, guide = rows
@@ -148,8 +154,8 @@ def test_output_file_and_no_clobber(run_cli, tmp_path: Path) -> None:  # type: i
     target = tmp_path / "new.csv"
     code, out, err = run_cli("template", "-o", str(target))
     assert (code, out) == (0, "")
-    assert err == f"wrote {target} (required columns)\n"
-    assert target.read_bytes() == (",".join(MINIMUM) + "\n").encode()
+    assert err == f"wrote {target} (required-if-available columns)\n"
+    assert target.read_bytes() == (",".join(PUBLISHING) + "\n").encode()
     target.write_text("keep me\n", encoding="utf-8")
     code, out, err = run_cli("template", "--tier", "all", "-o", str(target))
     assert code == 2 and out == ""
@@ -162,8 +168,8 @@ def test_output_file_and_no_clobber(run_cli, tmp_path: Path) -> None:  # type: i
 def test_output_folder_is_created(run_cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     target = tmp_path / "frameworks" / "new" / "t.csv"
     code, out, err = run_cli("template", "-o", str(target))
-    assert (code, out, err) == (0, "", f"wrote {target} (required columns)\n")
-    assert target.read_bytes() == (",".join(MINIMUM) + "\n").encode()
+    assert (code, out, err) == (0, "", f"wrote {target} (required-if-available columns)\n")
+    assert target.read_bytes() == (",".join(PUBLISHING) + "\n").encode()
 
 
 def test_unwritable_output_is_exit_2(run_cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -12,7 +12,7 @@ from competency_ci.schema import load_schema
 
 @dataclass(frozen=True)
 class TemplateOptions:
-    tier: str = "required"
+    tier: str = "required-if-available"
     with_sample: bool = False
     with_instructions: bool = False
     output: str | None = None

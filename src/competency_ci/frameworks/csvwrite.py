@@ -2,7 +2,7 @@
 
 Rows are written parents before children (as CASS's importer needs), identity as CTIDs, hierarchy
 as ``isTopChildOf``/``isChildOf`` only (``hasChild``/``hasTopChild`` are ignored on import), and only
-the columns that hold a value, in the descriptor's order.
+the columns that hold a value, in the template's order.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import io
 from collections.abc import Iterator
 
 from competency_ci.frameworks.model import Competency, Framework, Value
+from competency_ci.frameworks.template import template_columns
 from competency_ci.schema import COMPETENCY, FRAMEWORK, TemplateSchema, load_schema
 
 Row = dict[str, str]
@@ -75,10 +76,12 @@ def _head(id_: str, type_: str, ctid: str) -> Row:
 
 
 def to_csv(rows: list[Row], schema: TemplateSchema | None = None) -> str:
-    """CSV text: columns that hold a value in descriptor order, LF line ends, one final newline."""
+    """CSV text: the columns that hold a value, in the order of the template (``competency-ci
+    template``: ``@id``, ``@type``, framework columns, competency columns), so that a converted file
+    lines up with the template its authors filled in; LF line ends, one final newline."""
     schema = schema or load_schema()
     used = {name for row in rows for name, value in row.items() if value}
-    header = [name for name in schema.columns if name in used]
+    header = [c.name for c in template_columns(schema, "all") if c.name in used]
     header += sorted(used - set(header))
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")

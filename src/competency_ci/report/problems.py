@@ -120,9 +120,10 @@ def text(result: ValidationResult, view: View | None = None) -> str:
                 lines.append(f"    hint: {p.hint}")
         elif seen[key] == view.group + 1 and not view.quiet:
             rest = [q.line for q in problems if (q.path, q.code) == key][view.group :]
+            where = sorted(set(rest))
             lines.append(
                 f"{p.path}:{p.line}: {p.level.value} [{p.code}] … and {len(rest)} more"
-                f" ({'line' if len(rest) == 1 else 'lines'} {line_ranges(rest)})"
+                f" ({'line' if len(where) == 1 else 'lines'} {line_ranges(where)})"
             )
     lines.append(summary(result, view))
     return "\n".join(one_line(line) for line in lines) + "\n"
