@@ -40,7 +40,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         Handler.hits.append(self.path)
         if self.path.startswith("/redirect"):
             self.send_response(307)
-            self.send_header("Location", f"http://127.0.0.1:{self.server.server_port}/target")
+            local = f"http://127.0.0.1:{self.server.server_port}/target"
+            self.send_header("Location", "http://example.org/x" if self.path == "/redirect-out" else local)
             self.send_header("Content-Length", "0")
             self.end_headers()
             return
@@ -212,3 +213,14 @@ def test_configured_urls_with_credentials_are_refused_unprinted(raw: dict[str, A
         f"{key}: credentials in the URL are refused (they would be printed and logged); "
         "give them as the configured secret instead"
     )
+
+
+def test_a_read_without_secrets_may_follow_redirects_under_the_policy(server: str) -> None:
+    response = send(new_session(), "GET", f"{server}/redirect", redirects=5)
+    assert (response.status_code, Handler.hits) == (200, ["/redirect", "/target"])
+
+
+def test_a_followed_redirect_to_plain_http_elsewhere_is_refused(server: str) -> None:
+    with pytest.raises(UrlError, match=r"refusing plain http:// to example\.org"):
+        send(new_session(), "GET", f"{server}/redirect-out", redirects=5)
+    assert Handler.hits == ["/redirect-out"]

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from competency_ci import __version__
 
@@ -294,12 +294,16 @@ def send(
     policy: RetryPolicy = DEFAULT_POLICY,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
+    redirects: int = 0,
     **kwargs: Any,
 ) -> requests.Response:
     """Send one request with retries; return the first non-transient response.
 
     Only idempotent operations go through here (reads, CASS puts of whole objects, publishGraph of a
     whole framework by CTID, an issue update), so repeating a request whose answer was lost is safe.
+
+    Redirects are not followed (a signature sheet or a token would go along) unless ``redirects``
+    allows that many hops, for reads that carry no secret; every hop passes :func:`check_url`.
     """
     import requests
 
@@ -315,6 +319,15 @@ def send(
         except (requests.ConnectionError, requests.Timeout) as exc:
             attempts.append(Attempt(None, type(exc).__name__, reason(exc)))
         else:
+            if response.is_redirect and redirects > 0:
+                # a read that carries no secret may follow, each hop under the same URL policy
+                target = urljoin(url, response.headers.get("Location", ""))
+                response.close()
+                kwargs.pop("allow_redirects")
+                return send(
+                    session, method, target, policy=policy, sleep=sleep, clock=clock,
+                    redirects=redirects - 1, **kwargs,
+                )  # fmt: skip
             if response.is_redirect:
                 location = without_credentials(response.headers.get("Location", ""))
                 response.close()

@@ -139,6 +139,7 @@ class RegistryReader:
             url,
             policy=self.budget.policy("GET", url),
             headers={"Accept": "application/json"},
+            redirects=5,  # a public read with no key: it may follow, each hop under the URL policy
         )
         if response.status_code == 404:
             return None
