@@ -120,3 +120,74 @@ def test_hook_finds_a_ctid_that_an_unchanged_committed_framework_already_uses(re
         'framework file: "ce-1c7e9d68-4f5b-4e4c-8b6a-2a1e2f3d4c5b" is also in frameworks/good.csv:3\n'
     )
     assert commits(repo) == 1
+
+
+NOT_INSTALLED = (
+    "competency-ci: the framework CSVs of this commit were not checked: competency-ci is not installed\n"
+    "({tried}).\n"
+    "Install it, in the environment this hook runs in:\n"
+    '    pip install "competency-ci @ git+https://github.com/competency-ci/competency-ci@v0.1.0"\n'
+    "or point the hook at an installed one: COMPETENCY_CI=/path/to/venv/bin/competency-ci\n"
+    "(git commit --no-verify skips this check).\n"
+)
+
+
+def bare_path(tmp_path: Path) -> str:
+    """A PATH with the tools the hook needs and a python3 without competency_ci, nothing else."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for tool in ("git", "sh", "mktemp", "rm", "mkdir", "xargs"):
+        found = shutil.which(tool)
+        assert found, tool
+        (bin_dir / tool).symlink_to(found)
+    python = bin_dir / "python3"
+    python.write_text("#!/bin/sh\necho \"No module named 'competency_ci'\" >&2\nexit 1\n")
+    python.chmod(0o755)
+    return str(bin_dir)
+
+
+@pytest.mark.parametrize(
+    ("override", "tried"),
+    [
+        (None, "no competency-ci on PATH, and python3 has no competency_ci module"),
+        ("/opt/nowhere/competency-ci", "COMPETENCY_CI=/opt/nowhere/competency-ci: no such command"),
+    ],
+)
+def test_a_missing_installation_says_how_to_install(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, override: str | None, tried: str
+) -> None:
+    (repo / "frameworks" / "good.csv").write_text(GOOD)
+    git(repo, "add", ".")
+    monkeypatch.setenv("PATH", bare_path(tmp_path))
+    if override:
+        monkeypatch.setenv("COMPETENCY_CI", override)
+    git_binary = shutil.which("git", path=os.environ["PATH"])
+    assert git_binary and shutil.which("competency-ci", path=os.environ["PATH"]) is None
+    result = subprocess.run(
+        [git_binary, "commit", "-q", "-m", "frameworks"],
+        cwd=repo,
+        env={
+            **os.environ,
+            "GIT_CONFIG_GLOBAL": os.devnull,
+            "GIT_CONFIG_NOSYSTEM": "1",
+            "GIT_AUTHOR_NAME": "T",
+            "GIT_AUTHOR_EMAIL": "t@example.org",
+            "GIT_COMMITTER_NAME": "T",
+            "GIT_COMMITTER_EMAIL": "t@example.org",
+        },
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert (result.returncode, result.stderr) == (1, NOT_INSTALLED.format(tried=tried))
+    assert "commit blocked" not in result.stderr
+    assert commits(repo) == 0
+
+
+def test_upper_case_csv_files_are_checked_too(repo: Path) -> None:
+    (repo / "frameworks" / "BAD.CSV").write_text(BAD)
+    git(repo, "add", ".")
+    result = git(repo, "commit", "-q", "-m", "frameworks")
+    assert result.returncode == 1
+    assert result.stderr.startswith(BAD_LINE.replace("bad.csv", "BAD.CSV"))
