@@ -115,7 +115,7 @@ def test_publish_job_never_overlaps_nor_is_cancelled() -> None:
     publish = workflow["jobs"]["publish"]
     assert publish["concurrency"] == {"group": "frameworks-publish", "cancel-in-progress": False}
     assert publish["permissions"] == {"contents": "read", "issues": "write"}
-    assert workflow["jobs"]["review"]["permissions"] == {"contents": "read"}
+    assert workflow["jobs"]["review"]["permissions"] == {"contents": "read", "pull-requests": "write"}
     assert workflow["permissions"] == {}
 
 
