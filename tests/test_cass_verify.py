@@ -20,7 +20,7 @@ B = "ce-b0000000-0000-4000-8000-00000000000b"
 ORG = "ce-e0000000-0000-4000-8000-00000000000e"
 HEADER = (
     "@id,@type,ceasn:name,ceasn:description,ceasn:inLanguage,ceasn:publisher,ceasn:publisherName,"
-    "ceasn:competencyText,ceasn:isTopChildOf,ceasn:isChildOf,ceasn:weight"
+    "ceasn:competencyText,ceasn:isTopChildOf,ceasn:isChildOf,asn:hasProgressionModel"
 )
 
 
@@ -28,11 +28,11 @@ def uri(ctid: str) -> str:
     return f"{REGISTRY}/resources/{ctid}"
 
 
-def framework(tmp_path: Path, language: str = "fr", weight: str = "") -> Any:
+def framework(tmp_path: Path, language: str = "fr", model: str = "") -> Any:
     rows = [
-        f"{FW},ceasn:CompetencyFramework,Hygiène,Les bases.,{language},{ORG},Cuisine,,,,",
+        f"{FW},ceasn:CompetencyFramework,Hygiène,Les bases.,{language},{ORG},Cuisine,,,,{model}",
         f"{A},ceasn:Competency,,,,,,Se laver les mains,{FW},,",
-        f"{B},ceasn:Competency,,,,,,Ranger,,{A},{weight}",
+        f"{B},ceasn:Competency,,,,,,Ranger,,{A},",
     ]
     path = tmp_path / "fw.csv"
     path.write_text("\n".join([HEADER, *rows]) + "\n", encoding="utf-8")
@@ -54,18 +54,15 @@ def test_a_faithful_framework_predicts_no_difference(tmp_path: Path) -> None:
     assert view.previous is None
 
 
-def test_weight_is_predicted_missing_with_its_column_and_reason(tmp_path: Path) -> None:
-    prediction = expect(mapped(tmp_path, weight="2"), REGISTRY, {}).prediction
+def test_progression_model_is_predicted_missing_with_its_column_and_reason(tmp_path: Path) -> None:
+    prediction = expect(mapped(tmp_path, model=ORG), REGISTRY, {}).prediction
     assert [(f.kind, f.term, f.column, f.what, f.count, f.examples) for f in prediction.findings] == [
-        ("competency", "ceasn:weight", "ceasn:weight", "missing", 1, (B,))
+        ("framework", "asn:hasProgressionModel", "asn:hasProgressionModel", "missing", 1, (FW,))
     ]
     finding = prediction.findings[0]
-    assert finding.message == "CE will show weight as missing on 1 of 2 competencies"
-    assert finding.reason.startswith("CASS's export to Credential Engine leaves the weight out")
-    assert (
-        prediction.summary
-        == "CE will show 1 difference(s): CE will show weight as missing on 1 of 2 competencies"
-    )
+    assert finding.message == "CE will show hasProgressionModel as missing"
+    assert finding.reason.startswith("Credential Engine does not show a framework's progression model")
+    assert prediction.summary == "CE will show 1 difference(s): CE will show hasProgressionModel as missing"
 
 
 def test_plain_strings_show_as_en_us_in_a_french_framework(tmp_path: Path) -> None:
@@ -145,3 +142,14 @@ def test_stale_export_is_reported_as_the_cache_not_the_data(tmp_path: Path) -> N
     assert result.stale and result.findings == []  # a fresh export would show the file
     assert result.summary.startswith("CE view looks stale (1 duplicated hasChild/isChildOf list(s);")
     assert result.summary.endswith("CASS's export cache, not the data; a CASS restart clears it")
+
+
+def test_a_value_cass_carries_but_ce_does_not_take_is_still_missing(tmp_path: Path) -> None:
+    """Real CASS's export keeps asn:hasProgressionModel; CE's framework model has no place for it."""
+    view = expect(mapped(tmp_path, model=ORG), REGISTRY, {})
+    actual = copy.deepcopy(view.predicted)
+    actual["@graph"][0]["asn:hasProgressionModel"] = [uri(ORG)]
+    result = check(view.ours, actual, view.predicted)
+    assert [(f.message, f.expected) for f in result.findings] == [
+        ("CE shows hasProgressionModel as missing", True)
+    ]

@@ -93,7 +93,7 @@ def test_a_clean_publish_of_the_examples_verifies_with_zero_differences(
 
 
 def test_a_known_loss_is_predicted_then_reported_exactly(sandbox: SandboxServer, tmp_path: Path) -> None:
-    path = write(tmp_path / "fw.csv", rows(weight="2", model=MODEL))
+    path = write(tmp_path / "fw.csv", rows(weight="2", model=MODEL))  # the weight survives (typed)
     planned = publish(sandbox.url, path, dry_run=True)
     assert planned.plan is not None and planned.plan.frameworks[0].prediction is not None
     predicted = [f.line for f in planned.plan.frameworks[0].prediction.findings]
@@ -101,8 +101,6 @@ def test_a_known_loss_is_predicted_then_reported_exactly(sandbox: SandboxServer,
         "CE will show hasProgressionModel as missing (column asn:hasProgressionModel): Credential Engine "
         "does not show a framework's progression model when it is published this way: set it in CE's "
         "Publisher after approval",
-        "CE will show weight as missing on 1 of 3 competencies (column ceasn:weight): CASS's export to "
-        "Credential Engine leaves the weight out, whatever form it is sent in: CE will not show it",
     ]
     result = publish(sandbox.url, path)
     fr = result.frameworks[0]
@@ -111,14 +109,15 @@ def test_a_known_loss_is_predicted_then_reported_exactly(sandbox: SandboxServer,
     assert all(f.expected for f in fr.verification.findings) and not fr.verification.stale
     assert result.exit_code == 1
     assert result.record().frameworks[0].verification == (
-        "CE shows 2 difference(s): CE shows hasProgressionModel as missing; "
-        "CE shows weight as missing on 1 of 3 competencies"
+        "CE shows 1 difference(s): CE shows hasProgressionModel as missing"
     )
     data = result.to_dict()["frameworks"][0]["verification"]
-    assert (data["ok"], [f["column"] for f in data["findings"]]) == (
-        False,
-        ["asn:hasProgressionModel", "ceasn:weight"],
-    )
+    assert (data["ok"], [f["column"] for f in data["findings"]]) == (False, ["asn:hasProgressionModel"])
+    stored = sandbox.store.get(md5_key(uri(B)))
+    assert stored is not None and json.loads(stored.body)["ceasn:weight"] == {
+        "@value": "2",
+        "@type": "http://www.w3.org/2001/XMLSchema#float",
+    }
 
 
 def test_a_stale_export_is_reported_as_stale(sandbox: SandboxServer, tmp_path: Path) -> None:
@@ -156,20 +155,25 @@ def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_cli_plan_and_publish_exit_1_on_a_difference(
     run_cli: Any, repo: Path, sandbox: SandboxServer
 ) -> None:
-    write(repo / "frameworks" / "fw.csv", rows(weight="2"))
+    write(repo / "frameworks" / "fw.csv", rows(model=MODEL))
     code, out, err = run_cli("plan", "--server", sandbox.url, "frameworks")
     assert code == 1, err
     assert "  CE view (predicted from the plan):" in out.splitlines()
     assert (
-        "    ! CE will show weight as missing on 1 of 3 competencies (column ceasn:weight): CASS's export to "
-        "Credential Engine leaves the weight out, whatever form it is sent in: CE will not show it"
+        "    ! CE will show hasProgressionModel as missing (column asn:hasProgressionModel): Credential "
+        "Engine does not show a framework's progression model when it is published this way: set it in "
+        "CE's Publisher after approval"
     ) in out.splitlines()
     code, out, err = run_cli("plan", "--server", sandbox.url, "--format", "json", "frameworks")
     prediction = json.loads(out)["frameworks"][0]["ce_prediction"]
-    assert (code, prediction["ok"], prediction["findings"][0]["property"]) == (1, False, "ceasn:weight")
+    assert (code, prediction["ok"], prediction["findings"][0]["property"]) == (
+        1,
+        False,
+        "asn:hasProgressionModel",
+    )
     code, out, err = run_cli("publish", "--server", sandbox.url, "frameworks")
     assert code == 1
-    assert "    ! CE shows weight as missing on 1 of 3 competencies (column ceasn:weight): " in out + err
+    assert "    ! CE shows hasProgressionModel as missing (column asn:hasProgressionModel): " in out + err
     write(repo / "frameworks" / "fw.csv", rows())
     code, out, err = run_cli("publish", "--server", sandbox.url, "--result-file", "r.json", "frameworks")
     assert code == 0, err

@@ -4,7 +4,8 @@ of CASS's CTDL-ASN export (what the real CASS 1.7.4 did; cassproject/CASS ``ceas
 The CASS objects are written as CASS stores them (not made by our mapper), and every expected graph
 below is written out in full: renames (``name`` -> ``ceasn:name`` / ``ceasn:competencyText``,
 ``schema:inLanguage`` -> ``ceasn:inLanguage``), plain text tagged ``en-us``, tagged text keeping its
-tag, ``ceasn:inLanguage ["en"]`` added, ``ceasn:weight`` and ``schema:date*`` dropped, a list of one
+tag, ``ceasn:inLanguage ["en"]`` added, ``schema:date*`` and an untyped ``ceasn:weight`` dropped (one
+typed ``xsd:float`` kept), a list of one
 ``derivedFrom`` as a single string, ``tableOfContents`` as plain strings, the hierarchy from
 ``narrows`` relations in the order sent, and no graph ``@id``.
 """
@@ -85,7 +86,14 @@ def test_two_level_hierarchy_dates_weight_derived_from(server: SandboxServer) ->
         [
             competency(A, "Alpha", description="About alpha", **{"ceasn:codedNotation": "1"}),
             competency(B, "Bravo", **{"ceasn:weight": "2"}),
-            competency(C, "Charlie", **{"ceasn:derivedFrom": ["https://example.org/source"]}),
+            competency(
+                C,
+                "Charlie",
+                **{
+                    "ceasn:derivedFrom": ["https://example.org/source"],
+                    "ceasn:weight": {"@value": "2.5", "@type": "xsd:float"},  # typed: it survives
+                },
+            ),
             competency(D, "Delta", **{"ceasn:weight": 0.5, "ceasn:dateCreated": "2025-01-02"}),
             competency(E, "Echo", **{"schema:dateCreated": "2025-01-03"}),
             *rels,
@@ -170,6 +178,7 @@ def test_two_level_hierarchy_dates_weight_derived_from(server: SandboxServer) ->
                 "ceasn:competencyText": {"en-us": "Charlie"},
                 "ceasn:derivedFrom": "https://example.org/source",
                 **en,
+                "ceasn:weight": "2.5",
                 "ceasn:isChildOf": [B],
                 **part,
                 "ceterms:ctid": ctid(C),

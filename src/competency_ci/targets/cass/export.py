@@ -78,6 +78,10 @@ _MANY_PER_LANGUAGE = frozenset(
     {"ceasn:publisherName", "ceasn:conceptKeyword", "ceasn:comment", "ceterms:keyword"}
 )
 _CE_PREFIXES = ("ceasn:", "ceterms:", "asn:", "@")
+# Terms the CTDL-ASN context types while cass2ceasn.json does not: a plain string or number compacts
+# to no CE term and stripNonCe deletes it (observed for ceasn:weight); a value sent with that type
+# compacts to the term and is kept.
+_TYPED = {"ceasn:weight": ("xsd:float", "http://www.w3.org/2001/XMLSchema#float")}
 # Text terms that cass2ceasn.json does not define: plain strings reach CE without a language ("a list
 # of plain strings, or keyed @none", cass-export.md); {"@value", "@language"} keeps its tag.
 _UNTAGGED_TEXT = frozenset({"ceasn:tableOfContents"})
@@ -236,6 +240,8 @@ def _shape(term: str, values: list[Any]) -> Any:
 
 
 def _export_value(term: str, handling: str, value: Any, many: bool = False) -> Any:
+    if term in _TYPED:
+        value = [v for v in _items(value) if isinstance(v, dict) and v.get("@type") in _TYPED[term]]
     many = many or term in _MANY_PER_LANGUAGE
     if handling == TEXT:
         return _language_map(value, DEFAULT_TEXT_LANGUAGE, many)
@@ -336,6 +342,7 @@ def ceasn_export(
     rules = rules or default_rules()
     fw_id = str(framework.get("@id", ""))
     listed = [str(c) for c in framework.get("competency") or [] if isinstance(c, str)]
+    members = frozenset(listed)  # allCompetencies.indexOf(...) != -1
     comps: dict[str, CassObject] = {}
     for ref in listed:
         found = _lookup(objects, ref)
@@ -367,7 +374,7 @@ def ceasn_export(
         if rtype == "narrows":
             if target in (fw_id, short_id(fw_id)):
                 continue
-            if source in listed and target in listed:
+            if source in members and target in members:
                 add(src, "ceasn:isChildOf", id_of(target))
                 add(tgt, "ceasn:hasChild", id_of(source))
             else:

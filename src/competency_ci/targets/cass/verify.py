@@ -19,6 +19,7 @@ only when it is another language.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -154,10 +155,10 @@ def _with_inherited_language(graph: Json) -> Json:
 
 
 def _by_property(found: Iterable[Statement]) -> dict[tuple[str, str], set[tuple[str, str]]]:
-    grouped: dict[tuple[str, str], set[tuple[str, str]]] = {}
+    grouped: defaultdict[tuple[str, str], set[tuple[str, str]]] = defaultdict(set)
     for subject, predicate, value, kind in found:
-        grouped.setdefault((subject, predicate), set()).add((value, kind))
-    return grouped
+        grouped[subject, predicate].add((value, kind))
+    return dict(grouped)
 
 
 def _tags(values: set[tuple[str, str]]) -> list[str]:
@@ -218,8 +219,11 @@ def findings(
     rules = rules or default_rules()
     schema = load_schema()
     ours = _with_inherited_language(ours)
+    said, seen = statements(ours), statements(theirs)
+    if said == seen:
+        return []  # the common case, without grouping 10,000 competencies' statements
     kinds = {**_kinds(theirs), **_kinds(ours)}
-    want, got = _by_property(statements(ours)), _by_property(statements(theirs))
+    want, got = _by_property(said), _by_property(seen)
     foreseen: dict[tuple[str, str], set[tuple[str, str]]] | None = None
     if predicted is not None:
         foreseen = _by_property(statements(predicted))
@@ -291,9 +295,11 @@ def stale_signs(ours: Json, actual: Json, previous: Json | None, predicted: Json
     gone = sorted(i for i in listed - known if i not in _kinds(predicted))
     if gone:
         signs.append(f"{len(gone)} removed competenc{'y' if len(gone) == 1 else 'ies'} still listed")
-    if previous is not None:
-        before, after = _by_property(statements(previous)), _by_property(statements(predicted))
-        now = _by_property(statements(actual))
+    fresh = statements(predicted)
+    current = statements(actual)
+    if previous is not None and current != fresh:  # what the prediction shows cannot be stale
+        before, after = _by_property(statements(previous)), _by_property(fresh)
+        now = _by_property(current)
         kept = {subject for subject, _ in after}  # nodes still in the framework
         old = [
             key
@@ -306,6 +312,18 @@ def stale_signs(ours: Json, actual: Json, previous: Json | None, predicted: Json
         if old:
             signs.append(f"{len(old)} value(s) of the previous version")
     return signs
+
+
+def _as_ce_takes_it(graph: Json, rules: ExportRules) -> Json:
+    """The export without the columns the descriptor records as not reaching CE (``export.term``
+    null): a value CASS's export still carries but CE's framework model has no place for (e.g.
+    ``asn:hasProgressionModel``) is not part of what CE shows."""
+    lost = {rule.column for rule in rules.terms.values() if rule.term is None}
+    nodes = graph.get("@graph")
+    if not lost or not isinstance(nodes, list):
+        return graph
+    kept = [{k: v for k, v in n.items() if k not in lost} if isinstance(n, dict) else n for n in nodes]
+    return {**graph, "@graph": kept}
 
 
 # --- the two uses ----------------------------------------------------------------------------
@@ -330,6 +348,7 @@ def check(
     When the export looks stale, only the differences a fresh export would also show (the
     prediction's) are reported as the data's; the rest are the cache's.
     """
+    actual = _as_ce_takes_it(actual, rules or default_rules())
     signs = stale_signs(ours, actual, previous, predicted)
     if signs:
         return Verification(EXPORT, findings(ours, predicted, verb="CE shows", rules=rules), signs, url=url)
