@@ -54,7 +54,9 @@ def test_create_then_republish_costs_zero_writes(sandbox: SandboxServer, tmp_pat
     assert routes(sandbox) == [
         "GET /api/ping 200",
         "POST /api/sky/repo/multiGet 200",
-        "POST /api/sky/repo/multiPut 200",
+        "POST /api/data/ 200",  # the search for relations earlier runs left behind
+        "POST /api/sky/repo/multiPut 200",  # the framework object first: it lists what follows
+        "POST /api/sky/repo/multiPut 200",  # then the new objects
     ]
     state = snapshot(sandbox)
     assert sorted(state) == sorted(
@@ -76,7 +78,11 @@ def test_create_then_republish_costs_zero_writes(sandbox: SandboxServer, tmp_pat
     before = len(sandbox.request_log)
     again = publish(sandbox, path)
     assert [(f.status, f.message) for f in again.frameworks] == [("unchanged", "no changes")]
-    assert routes(sandbox, before) == ["GET /api/ping 200", "POST /api/sky/repo/multiGet 200"]
+    assert routes(sandbox, before) == [
+        "GET /api/ping 200",
+        "POST /api/sky/repo/multiGet 200",
+        "POST /api/data/ 200",
+    ]
     assert again.plan is not None and again.plan.empty
 
 
@@ -93,8 +99,11 @@ def test_update_text_move_and_remove(sandbox: SandboxServer, tmp_path: Path) -> 
         "GET /api/ping 200",
         "POST /api/sky/repo/multiGet 200",  # what we would write, and the stored framework
         "POST /api/sky/repo/multiGet 200",  # what the stored framework lists besides (C, C->A)
-        "POST /api/sky/repo/multiPut 200",
-        "POST /api/sky/repo/multiDelete 200",
+        "POST /api/data/ 200",  # the search for relations earlier runs left behind
+        "POST /api/sky/repo/multiPut 200",  # 1. changed objects that exist (B)
+        "POST /api/sky/repo/multiDelete 200",  # 2. what left (C, C->A), still listed
+        "POST /api/sky/repo/multiPut 200",  # 3. the framework object
+        "POST /api/sky/repo/multiPut 200",  # 4. the new relation D->B
     ]
     state = snapshot(sandbox)
     rel_db = relation_id("BASE/", uri(D), uri(B), "narrows")
@@ -169,8 +178,8 @@ def test_refused_object_omitted_by_the_server_is_reported(sandbox: SandboxServer
     assert result.exit_code == 3
     assert fr.status == "failed"
     assert fr.message == (
-        f"the server did not save 1 object(s) ({uri(A)}): not an owner, or rejected by the server; "
-        "6 of 7 object(s) were written, including the framework object"
+        f"the server did not save 1 object(s) ({uri(A)}): not an owner, or rejected by the server: "
+        "6 of 7 object(s) are written, including the framework object"
     )
     assert snapshot(sandbox)[uri(A)]["owner"] == [pem(other_key())]
 
@@ -237,7 +246,7 @@ def test_cli_plan_json_and_result_file(run_cli: Any, repo: Path, sandbox: Sandbo
     data = json.loads(out)
     assert code == 0 and data["empty"] is False
     assert data["frameworks"][0]["counts"] == {"create": 7, "update": 0, "delete": 0, "keep": 0}
-    assert [r.is_write for r in sandbox.request_log] == [False, False]
+    assert [r.is_write for r in sandbox.request_log] == [False, False, False]  # ping, read, search
     code, _, _ = run_cli("publish", "--server", sandbox.url, "--result-file", "result.json", "frameworks")
     record = json.loads((repo / "result.json").read_text())
     assert code == 0

@@ -1,4 +1,5 @@
-"""Publishing through a fault-injecting proxy: retries, exact accounts, and re-runs that converge.
+"""Publishing through a fault-injecting proxy: retries, lost answers read back, exact accounts,
+and re-runs that converge. (The full matrix of lost requests and answers: test_publish_converge.py.)
 
 The client runs on a fake clock (``sleep`` advances it), so backoff and the time limit are exact
 and the tests never wait.
@@ -15,7 +16,7 @@ import pytest
 from competency_ci.frameworks.config import Config
 from competency_ci.frameworks.model import Framework
 from competency_ci.sandbox import SandboxServer
-from competency_ci.targets.cass.client import CassClient
+from competency_ci.targets.cass.client import CassClient, Timeouts
 from competency_ci.targets.cass.publish import PublishResult, account, publish_frameworks
 from publish_support import (
     FW,
@@ -109,31 +110,77 @@ def test_429_and_503_are_retried_with_backoff(
     result, fake = run(proxy, frameworks)
     assert result.ok and statuses(result) == ALL_WRITTEN
     assert fake.sleeps == [7.0, 0.5, 1.0]  # Retry-After honoured, then exponential backoff
-    assert proxy.log[:7] == [
-        "GET ping: forwarded 200",
-        "POST sky/repo/multiGet: injected 429",
-        "POST sky/repo/multiGet: forwarded 200",
-        "POST sky/repo/multiPut: forwarded 200",
-        "POST sky/repo/multiPut: injected 503",
-        "POST sky/repo/multiPut: injected 503",
-        "POST sky/repo/multiPut: forwarded 200",
+    bulk = [line for line in proxy.log if "/repo/" in line]
+    assert bulk[:6] == [
+        "POST sky/repo/multiGet [11]: injected 429",
+        "POST sky/repo/multiGet [11]: forwarded 200",
+        "POST sky/repo/multiPut [1]: forwarded 200",  # Second's framework object
+        "POST sky/repo/multiPut [1]: injected 503",  # its competency: 503 means not started
+        "POST sky/repo/multiPut [1]: injected 503",
+        "POST sky/repo/multiPut [1]: forwarded 200",
     ]
     assert snapshot(sandbox) == clean_state
 
 
+def puts_seen_by(sandbox: SandboxServer) -> int:
+    return sum(1 for r in sandbox.request_log if r.path == "/api/sky/repo/multiPut")
+
+
+def puts_sent(proxy: FaultyCass) -> int:
+    return sum(1 for line in proxy.log if "multiPut" in line)
+
+
 @pytest.mark.parametrize("faulty", [[Fault("multiPut", "drop", first=3)]], indirect=True)
-def test_connection_dropped_mid_batch_is_retried(
+def test_lost_answer_is_read_back_and_not_sent_again(
     faulty: Any, frameworks: list[Framework], clean_state: Any
 ) -> None:
+    """The server wrote Test Framework's framework object; its answer is lost. A second copy could
+    race the first: publish reads back, sees it written, and goes on."""
     proxy, sandbox = faulty
     result, fake = run(proxy, frameworks)
     assert result.ok and statuses(result) == ALL_WRITTEN
-    puts = [line for line in proxy.log if "multiPut" in line]
-    assert puts[2:4] == [
-        "POST sky/repo/multiPut: dropped after forwarding (200)",
-        "POST sky/repo/multiPut: forwarded 200",
+    bulk = [line for line in proxy.log if "/repo/" in line]
+    assert bulk[3:6] == [
+        "POST sky/repo/multiPut [1]: dropped after forwarding (200)",
+        "POST sky/repo/multiGet [1]: forwarded 200",  # read back: it is there
+        "POST sky/repo/multiPut [3]: forwarded 200",  # so the next batch follows, no resend
     ]
-    assert fake.sleeps == [0.5]
+    assert fake.sleeps == [] and puts_seen_by(sandbox) == puts_sent(proxy)  # each reached it once
+    assert snapshot(sandbox) == clean_state
+
+
+@pytest.mark.parametrize("faulty", [[Fault("multiPut", "drop", first=3, forward=False)]], indirect=True)
+def test_request_lost_before_the_server_is_read_back_then_resent(
+    faulty: Any, frameworks: list[Framework], clean_state: Any
+) -> None:
+    proxy, sandbox = faulty
+    result, _ = run(proxy, frameworks)
+    assert result.ok and statuses(result) == ALL_WRITTEN
+    bulk = [line for line in proxy.log if "/repo/" in line]
+    assert bulk[3:6] == [
+        "POST sky/repo/multiPut [1]: dropped before the server",
+        "POST sky/repo/multiGet [1]: forwarded 200",  # read back: not there
+        "POST sky/repo/multiPut [1]: forwarded 200",  # so it is sent again, once
+    ]
+    assert puts_seen_by(sandbox) == puts_sent(proxy) - 1  # all but the one lost on the way
+    assert snapshot(sandbox) == clean_state
+
+
+@pytest.mark.parametrize(
+    "faulty", [[Fault("multiPut", "stall", first=3, contains="Competency", stall=1.5)]], indirect=True
+)
+def test_slow_write_is_never_sent_twice(faulty: Any, frameworks: list[Framework], clean_state: Any) -> None:
+    """A multiPut whose answer comes after the client's timeout (the 91-second multiPut): no second
+    copy while the first may still run; publish reads back and sends only what is missing."""
+    proxy, sandbox = faulty
+    client = CassClient(proxy.url, our_key(), timeout=30, timeouts=Timeouts(connect=1.0, base=0.3, per_mb=0))
+    result = publish_frameworks(frameworks, Config(root=Path(".")), proxy.url, our_key(), client=client)
+    assert result.ok and statuses(result) == ALL_WRITTEN
+    (stalled,) = [i for i, line in enumerate(proxy.log) if "stalled" in line]
+    count = proxy.log[stalled].split("[", 1)[1].split("]")[0]
+    assert proxy.log[stalled] == f"POST sky/repo/multiPut [{count}]: stalled after forwarding (200)"
+    assert proxy.log[stalled + 1] == f"POST sky/repo/multiGet [{count}]: forwarded 200"  # read back
+    assert puts_seen_by(sandbox) == puts_sent(proxy)  # every batch reached the server exactly once
     assert snapshot(sandbox) == clean_state
 
 
@@ -150,12 +197,15 @@ def test_persistent_500_gives_an_exact_account_and_a_rerun_converges(
         ("Third", "not attempted"),
     ]
     failed = result.frameworks[1]
-    assert failed.objects_written == 3
-    assert failed.message.endswith("; 3 of 7 object(s) were written, not including the framework object")
+    assert failed.objects_written == 0
+    assert failed.message.endswith(
+        "time limit reached; read back from the server: 0 of 7 object(s) are written, "
+        "not including the framework object"
+    )
+    assert proxy.log[-1] == "POST sky/repo/multiGet [7]: forwarded 200"  # the read-back
     assert fake.sleeps == [0.5, 1.0, 2.0]  # the next wait (4 s) would pass the 5 s limit
     assert result.error == (
-        f"POST {proxy.url}sky/repo/multiPut: gave up after 4 attempts in 3.5 s "
-        "(4 × 500): time limit reached"
+        f"POST {proxy.url}sky/repo/multiPut: gave up after 4 attempts in 3.5 s (4 × 500): time limit reached"
     )
     text = account(result)
     assert text.splitlines()[0] == f"publish stopped: {result.error}"
@@ -180,11 +230,12 @@ def test_object_omitted_from_the_answer_is_reported_and_a_rerun_converges(
     proxy, sandbox = faulty
     result, _ = run(proxy, frameworks)
     assert result.exit_code == 3 and result.error is None
-    assert statuses(result) == [("Second", "written"), ("Test Framework", "failed"), ("Third", "written")]
+    assert statuses(result) == [("Second", "failed"), ("Test Framework", "written"), ("Third", "written")]
     omitted = next(line for line in proxy.log if "omitted" in line).rsplit(" ", 1)[1]
-    assert omitted == uri("ce-a0000000-0000-4000-8000-00000000000a")
-    assert result.frameworks[1].message.startswith(
-        f"the server did not save 1 object(s) ({omitted}): not an owner, or rejected by the server; "
+    assert omitted == uri("ce-e0000000-0000-4000-8000-00000000000e")
+    assert result.frameworks[0].message == (
+        f"the server did not save 1 object(s) ({omitted}): not an owner, or rejected by the server: "
+        "1 of 2 object(s) are written, including the framework object"
     )
     again, _ = run(proxy, frameworks)
     assert again.ok
@@ -232,7 +283,7 @@ def test_expired_signature_is_named_and_not_retried(faulty: Any, frameworks: lis
         ("Third", "not attempted"),
     ]
     assert fake.sleeps == [] and [line for line in proxy.log if "multiPut" in line] == [
-        "POST sky/repo/multiPut: injected 419"
+        "POST sky/repo/multiPut [1]: injected 419"
     ]
     assert sandbox.writes() == []
 

@@ -5,6 +5,12 @@ honouring ``Retry-After``, inside a bounded total time; then :class:`RemoteError
 account of every attempt (exit code 3). Any other answer is returned to the caller, who alone knows
 what a 4xx or a ``Successful: false`` body means. ``requests`` is imported only when a request is
 actually sent, so commands that never reach the network do not pay for it.
+
+A write that must not run twice at once (``replay=False``) is retried only when the server surely
+did not start it (no connection, 429, 503) or has finished with it (500). When the answer is lost
+after the request went out (a read timeout, a dropped or cut connection, a gateway's 502/504), the
+first copy may still be running on the server, so :class:`AnswerLost` is raised at once: the caller
+reads back what the server holds and sends only what is missing.
 """
 
 from __future__ import annotations
@@ -95,6 +101,8 @@ def check_url(url: str, service: str, *, allow_insecure_http: bool = False) -> s
 
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+# A gateway's "the backend did not answer in time / answered badly": the request may still be running.
+IN_DOUBT_STATUSES = frozenset({502, 504})
 
 
 @dataclass(frozen=True)
@@ -216,6 +224,25 @@ class RemoteError(Exception):
         return f"{text}: {self.detail}" if self.detail else text
 
 
+@dataclass
+class AnswerLost(RemoteError):
+    """A write went out but its answer did not come back: the server may have acted, or still be
+    acting. Never retried blindly (``send(..., replay=False)``)."""
+
+
+def _never_sent(exc: Exception) -> bool:
+    """Whether a connection error happened before the request could reach the server."""
+    import requests
+    from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError
+
+    if isinstance(exc, requests.ConnectTimeout):
+        return True
+    reason = exc.args[0] if exc.args else None
+    if isinstance(reason, MaxRetryError):
+        reason = reason.reason
+    return isinstance(reason, NewConnectionError | ConnectTimeoutError)
+
+
 def retry_after(value: str | None, now: float | None = None) -> float | None:
     """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP-date), else None."""
     if not value:
@@ -295,12 +322,14 @@ def send(
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
     redirects: int = 0,
+    replay: bool = True,
     **kwargs: Any,
 ) -> requests.Response:
     """Send one request with retries; return the first non-transient response.
 
-    Only idempotent operations go through here (reads, CASS puts of whole objects, publishGraph of a
-    whole framework by CTID, an issue update), so repeating a request whose answer was lost is safe.
+    With ``replay`` (reads, publishGraph of a whole framework by CTID, an issue update) repeating a
+    request whose answer was lost is safe. Without it (CASS bulk writes, whose first copy may still
+    be running), a lost answer raises :class:`AnswerLost` instead of sending a second copy.
 
     Redirects are not followed (a signature sheet or a token would go along) unless ``redirects``
     allows that many hops, for reads that carry no secret; every hop passes :func:`check_url`.
@@ -316,8 +345,10 @@ def send(
         wait: float | None = None
         try:
             response = session.request(method, url, **kwargs)
-        except (requests.ConnectionError, requests.Timeout) as exc:
+        except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
             attempts.append(Attempt(None, type(exc).__name__, reason(exc)))
+            if not replay and not _never_sent(exc):
+                raise AnswerLost(method, url, attempts, clock() - start, "the answer was lost") from None
         else:
             if response.is_redirect and redirects > 0:
                 # a read that carries no secret may follow, each hop under the same URL policy
@@ -342,6 +373,9 @@ def send(
             if response.status_code not in RETRY_STATUSES:
                 return response
             attempts.append(Attempt(response.status_code))
+            if not replay and response.status_code in IN_DOUBT_STATUSES:
+                response.close()
+                raise AnswerLost(method, url, attempts, clock() - start, "the answer was lost")
             wait = retry_after(response.headers.get("Retry-After"))
             response.close()
         if number == policy.attempts:

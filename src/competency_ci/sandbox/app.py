@@ -6,6 +6,7 @@ is in ``server.py``.
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import re
 import threading
@@ -14,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
 
+from competency_ci.sandbox import search
 from competency_ci.sandbox.kbac import (
     NOT_OWNER_CHANGE,
     NOT_OWNER_DELETE,
@@ -113,6 +115,7 @@ class CassApp:
         self.store = store
         self.settings = settings
         self._lock = threading.Lock()
+        self._parsed_cache: dict[str, tuple[int, dict[str, Any]]] = {}
         self.admin_keys = frozenset(
             k for k in (normalize_key(p) for p in settings.admin_public_keys) if k is not None
         )
@@ -315,8 +318,14 @@ class CassApp:
 
     def _data(self, request: Request, remainder: str) -> Response:
         params = parse_qs(request.query)
-        if request.method in ("GET", "POST") and "q" in params:
-            return self._search(request, params)
+        search = {k: v[-1] for k, v in params.items()}
+        if request.method == "POST":
+            # data.js: a multipart ``searchParams`` field (JSON) overrides the query string
+            raw = self._json_field(self._form(request), "searchParams")
+            if isinstance(raw, dict):
+                search.update({k: v for k, v in raw.items() if v is not None})
+        if request.method in ("GET", "POST") and search.get("q") is not None:
+            return self._search(request, search)
         # §1.2: /data/{uid}, /data/{dottedType}/{uid}, /data/{dottedType}/{uid}/{version}
         parts = remainder.split("/") if remainder else []
         uid: str | None = None
@@ -434,56 +443,44 @@ class CassApp:
                 return dict(framework)
         raise HttpError(404, CEASN_LONE_COMPETENCY)
 
-    def _search(self, request: Request, params: dict[str, list[str]]) -> Response:
-        """§1.2 / §4 (optional): ``q`` limited to ``field:value`` terms joined by AND."""
-        query = params["q"][-1]
+    def _search(self, request: Request, params: dict[str, Any]) -> Response:
+        """§1.2 search (``data.js``, ``search.js``): ``q`` in Elasticsearch ``query_string`` syntax
+        (the subset in ``sandbox.search``), ``start``, ``size`` (max 10,000), ``index_hint`` and
+        ``ids`` (answer with the ``@id``s only)."""
+        query = str(params["q"])
         try:
-            start = int(params.get("start", ["0"])[-1])
-            size = min(int(params.get("size", ["50"])[-1]), MAX_SEARCH_SIZE)
-        except ValueError:
+            start = int(params.get("start", 0))
+            size = min(int(params.get("size", 50)), MAX_SEARCH_SIZE)
+        except (TypeError, ValueError):
             raise HttpError(400, "start and size must be integers") from None
-        terms = _parse_query(query)
+        matcher = search.compile_query(query)
+        hint = params.get("index_hint")
+        types = search.wanted_types(query)
         sheet = self._sheet(request, None)
-        types = [v for f, v in terms if f == "@type"]
-        candidates = self.store.scan([_short_type(types[0]) or ""] if types else None)
         hits = []
-        for stored in candidates:
-            obj = json.loads(stored.body)
-            if all(_matches(obj, f, v) for f, v in terms) and self._visible(stored, stored.body, sheet):
+        for stored in self.store.scan(types):
+            if hint and not _in_index(stored.type, str(hint)):
+                continue
+            obj = self._parsed(stored)
+            if matcher(obj) and self._visible(stored, stored.body, sheet):
                 hits.append(obj)
-        return Response.json(hits[start : start + size])
+        page = hits[start : start + size]
+        if params.get("ids") is not None:
+            return Response.json([o.get("@id") for o in page if o.get("@id")])
+        return Response.json(page)
+
+    def _parsed(self, stored: Stored) -> dict[str, Any]:
+        """Stored bodies parsed once per version: a publish searches the same relations many times."""
+        cached = self._parsed_cache.get(stored.key)
+        if cached is None or cached[0] != stored.version:
+            if len(self._parsed_cache) > 200_000:
+                self._parsed_cache.clear()
+            cached = (stored.version, json.loads(stored.body))
+            self._parsed_cache[stored.key] = cached
+        return cached[1]
 
 
-_TERM = re.compile(r'\s*([@\w:.-]+)\s*:\s*("(?:[^"\\]|\\.)*"|\S+)\s*')
-
-
-def _parse_query(query: str) -> list[tuple[str, str]]:
-    if query.strip() in ("", "*"):
-        return []
-    terms = []
-    for part in re.split(r"\s+AND\s+", query.strip()):
-        match = _TERM.fullmatch(part)
-        if not match:
-            raise HttpError(400, f"Unsupported query (the sandbox supports field:value AND ...): {part}")
-        value = match.group(2)
-        if value.startswith('"') and value.endswith('"'):
-            value = re.sub(r"\\(.)", r"\1", value[1:-1])
-        terms.append((match.group(1), value))
-    return terms
-
-
-def _values(value: Any) -> list[str]:
-    if isinstance(value, list):
-        return [s for v in value for s in _values(v)]
-    if isinstance(value, dict):
-        return [s for v in value.values() for s in _values(v)]
-    return [] if value is None else [str(value)]
-
-
-def _matches(obj: dict[str, Any], name: str, wanted: str) -> bool:
-    if name == "@id":
-        object_id = str(obj.get("@id", ""))
-        return wanted in (object_id, ids.short_id(object_id))
-    if name == "@type":
-        return _short_type(obj.get("@type")) == _short_type(wanted)
-    return wanted == "*" or wanted in _values(obj.get(name))
+def _in_index(type_name: str | None, hint: str) -> bool:
+    """``index_hint`` (e.g. ``*relation``) against the type's index name (§3.1: lower-cased)."""
+    index = f"schema.cassproject.org.0.4.{(type_name or '').lower()}"
+    return any(fnmatch.fnmatchcase(index, h.strip().lower()) for h in hint.split(","))

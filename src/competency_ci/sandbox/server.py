@@ -42,6 +42,8 @@ class RequestRecord:
     def is_write(self) -> bool:
         """A request that can change stored objects (bulk or single writes and deletes)."""
         route = self.path.split("?", 1)[0]
+        if route in ("/api/data", "/api/data/"):  # no object named: a search (§1.2), or nothing
+            return False
         return route in _WRITE_PATHS or (route.startswith("/api/data/") and self.method in ("POST", "DELETE"))
 
 
@@ -57,6 +59,9 @@ class _BodyError(Exception):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive: a publish reuses one connection
+    # headers and body go out in two writes: without this, Nagle's algorithm and the client's
+    # delayed ACK hold every answer back by ~40 ms
+    disable_nagle_algorithm = True
     server: _HTTPServer
     # a socket timeout: a half-open or idle connection gives its thread back after this long
     timeout = SOCKET_TIMEOUT

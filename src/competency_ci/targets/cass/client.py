@@ -4,6 +4,11 @@ Every write is ``multipart/form-data`` with the fields ``data`` and ``signatureS
 is silently a no-op, §1.1). Transient failures are retried by the project's one retry rule
 (``competency_ci.http.send``) inside one overall time budget; authentication failures are
 translated into plain words and never retried. Messages never contain key material.
+
+Requests are sized so none runs long: every batch is bounded by a count and by bytes (at most
+``postMaxSize``), and each request's timeout grows with its payload. Writes are sent with
+``replay=False``: when a write's answer is lost, :class:`WriteInDoubt` tells the caller, who reads
+back before sending anything again (a second copy must not race a first that is still running).
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from competency_ci.frameworks.config import ConfigError
 from competency_ci.http import (
+    AnswerLost,
     Budget,
     RemoteError,
     RetryPolicy,
@@ -34,6 +40,13 @@ if TYPE_CHECKING:
 
 CassObject = dict[str, Any]
 DEFAULT_POST_MAX_SIZE = 52_428_800  # cass-api.md §1.1: the server default, when ping omits it
+# Bounds of one request. The real server took 91 s for one 19,901-object multiPut (about 220
+# objects a second, stored in internal batches of 100, §1.2): 1,000 objects take a few seconds.
+BATCH_OBJECTS = 1_000
+BATCH_BYTES = 4 * 1024 * 1024
+# Relation ends per search (each end is two query clauses; Elasticsearch 7 refuses over 1,024).
+SEARCH_IDS = 400
+SEARCH_SIZE = 10_000  # §1.2: search size max (also Elasticsearch's result window)
 
 # cass-api.md §1.3: what each refusal means, in words a CI log reader can act on.
 AUTH_CAUSES = {
@@ -57,6 +70,27 @@ def check_server_url(url: str, allow_insecure_http: bool) -> str:
 
 class CassError(Exception):
     """The server did not do what was asked (exit code 3). The message holds no secrets."""
+
+
+class SearchTruncated(CassError):
+    """A search filled a whole page: there may be more than one page can hold."""
+
+
+class WriteInDoubt(CassError):
+    """A write went out and its answer was lost: the server may hold it, or may still be writing."""
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """Per-request timeouts: connecting, and reading an answer, which grows with the payload."""
+
+    connect: float = 10.0
+    base: float = 20.0
+    per_object: float = 0.02  # 50 objects a second: four times slower than the real server measured
+    per_mb: float = 10.0
+
+    def read(self, objects: int, nbytes: int) -> float:
+        return self.base + objects * self.per_object + nbytes / 1_000_000 * self.per_mb
 
 
 class AuthError(CassError):
@@ -95,23 +129,40 @@ def json_size(objects: Sequence[Any]) -> int:
     return len(json.dumps(list(objects), ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
 
 
-def batches(objects: Sequence[Any], limit: int) -> Iterator[list[Any]]:
-    """Consecutive runs of objects whose JSON array stays under ``limit`` bytes (order kept).
-
-    A single object above the limit is yielded alone; the caller reports it.
+def batches(objects: Sequence[Any], limit: int, count: int = BATCH_OBJECTS) -> Iterator[list[Any]]:
+    """Consecutive runs of at most ``count`` objects whose JSON array stays under ``limit`` bytes
+    (order kept). A single object above the limit is yielded alone; the caller reports it.
     """
     batch: list[Any] = []
     size = 2  # "[]"
     for obj in objects:
         one = len(json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
         extra = one + (1 if batch else 0)
-        if batch and size + extra >= limit:
+        if batch and (size + extra >= limit or len(batch) >= count):
             yield batch
             batch, size, extra = [], 2, one
         batch.append(obj)
         size += extra
     if batch:
         yield batch
+
+
+def _phrase(value: str) -> str:
+    """A query_string phrase (§1.2 ``q``: Elasticsearch syntax): quotes and backslashes escaped."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def relations_query(ends: Sequence[str]) -> str:
+    """Relations with either end among ``ends``. Elasticsearch matches analysed text, so a phrase
+    may also match a longer id: callers compare the ends of what comes back exactly."""
+    group = " OR ".join(_phrase(e) for e in ends)
+    return f"@type:Relation AND (source:({group}) OR target:({group}))"
+
+
+def frameworks_query(ids: Sequence[str]) -> str:
+    """Frameworks that list any of ``ids`` (the form ``ceasn.js`` itself uses: ``competency:"id"``)."""
+    group = " OR ".join(_phrase(i) for i in ids)
+    return f"@type:Framework AND (competency:({group}) OR relation:({group}))"
 
 
 class CassClient:
@@ -129,9 +180,13 @@ class CassClient:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         wall_ms: Callable[[], int] = lambda: int(time.time() * 1000),
+        batch_objects: int = BATCH_OBJECTS,
+        batch_bytes: int = BATCH_BYTES,
+        timeouts: Timeouts = Timeouts(),
     ) -> None:
         self.server = server if server.endswith("/") else server + "/"
         self.key = key
+        self.batch_objects, self.batch_bytes, self.timeouts = batch_objects, batch_bytes, timeouts
         self.session = session or new_session()
         self.sleep, self.clock, self.wall_ms = sleep, clock, wall_ms
         # one budget for every request of the run (the project's retry rule, competency_ci.http)
@@ -144,13 +199,30 @@ class CassClient:
 
     # -- plumbing -------------------------------------------------------------------------------
 
-    def _send(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+    def _send(
+        self, method: str, path: str, *, objects: int = 0, replay: bool = True, **kwargs: Any
+    ) -> requests.Response:
+        """One request; ``objects``: how many the payload carries (the read timeout grows with it)."""
         url = self.server + path
+        files = kwargs.get("files") or {}
+        nbytes = sum(len(v[1]) for v in files.values())
         try:
             policy = self.budget.policy(method, url)
+            read = min(self.timeouts.read(objects, nbytes), policy.timeout)
             response = send(
-                self.session, method, url, policy=policy, sleep=self.sleep, clock=self.clock, **kwargs
+                self.session,
+                method,
+                url,
+                policy=policy,
+                sleep=self.sleep,
+                clock=self.clock,
+                replay=replay,
+                timeout=(min(self.timeouts.connect, read), read),
+                **kwargs,
             )
+        except AnswerLost as exc:
+            self.requests += len(exc.attempts)
+            raise WriteInDoubt(str(exc)) from None
         except RemoteError as exc:
             raise CassError(str(exc)) from None
         self.requests += 1
@@ -205,33 +277,62 @@ class CassClient:
         return self.info
 
     @property
-    def limit(self) -> int:
+    def post_max_size(self) -> int:
         return self.info.post_max_size if self.info else DEFAULT_POST_MAX_SIZE
+
+    @property
+    def limit(self) -> int:
+        """Bytes of one request's ``data``: under ``postMaxSize``, and small enough to finish soon."""
+        return min(self.post_max_size, self.batch_bytes)
+
+    def batches(self, objects: Sequence[Any]) -> Iterator[list[Any]]:
+        return batches(objects, self.limit, self.batch_objects)
 
     def multi_get(self, ids: Sequence[str]) -> dict[str, CassObject]:
         """The stored objects among ``ids``, by short id (missing ones are simply absent)."""
         found: dict[str, CassObject] = {}
         keys = list(dict.fromkeys(data_key(i) for i in ids))
-        for batch in batches(keys, self.limit):
-            response = self._send("POST", "sky/repo/multiGet", files=self._form(batch))
+        for batch in self.batches(keys):
+            response = self._send("POST", "sky/repo/multiGet", objects=len(batch), files=self._form(batch))
             for obj in self._json(response, "multiGet") or []:
                 if isinstance(obj, dict) and "@id" in obj:
                     found[short_id(str(obj["@id"]))] = obj
         return found
 
     def multi_put(self, objects: Sequence[CassObject]) -> set[str]:
-        """Write one batch; return the short ids the server reports as saved (§1.2)."""
-        response = self._send("POST", "sky/repo/multiPut", files=self._form(list(objects)))
+        """Write one batch; return the short ids the server reports as saved (§1.2).
+
+        Raises :class:`WriteInDoubt` when the answer is lost: the caller reads back."""
+        response = self._send(
+            "POST", "sky/repo/multiPut", objects=len(objects), replay=False, files=self._form(list(objects))
+        )
         saved = self._json(response, "multiPut")
         if not isinstance(saved, list):
             raise CassError("multiPut: the server did not answer with the list of saved objects")
         return {short_id(str(o["@id"])) for o in saved if isinstance(o, dict) and "@id" in o}
 
     def multi_delete(self, ids: Sequence[str]) -> None:
-        """Delete objects this key owns (the server skips the rest, §1.2 ``multiDelete``)."""
+        """Delete one batch of objects this key owns (the server skips the rest, §1.2 ``multiDelete``).
+
+        Raises :class:`WriteInDoubt` when the answer is lost: the caller reads back."""
         keys = [data_key(i) for i in ids]
-        for batch in batches(keys, self.limit):
-            self._send("POST", "sky/repo/multiDelete", files=self._form(batch))
+        self._send("POST", "sky/repo/multiDelete", objects=len(keys), replay=False, files=self._form(keys))
+
+    def search_ids(self, query: str, index_hint: str | None = None) -> list[str]:
+        """The ``@id``s of every object matching ``query`` (§1.2 search, ``ids``), by POST with a
+        ``searchParams`` field so long queries fit. A full page may be cut short by the server's
+        result window: :class:`SearchTruncated` tells the caller to ask in smaller parts."""
+        params: dict[str, Any] = {"q": query, "start": 0, "size": SEARCH_SIZE, "ids": True}
+        if index_hint:
+            params["index_hint"] = index_hint
+        fields = {"searchParams": (None, json.dumps(params, separators=(",", ":")))}
+        response = self._send("POST", "data/", files=fields)
+        found = self._json(response, "search")
+        if not isinstance(found, list):
+            raise CassError("search: the server did not answer with a list")
+        if len(found) >= SEARCH_SIZE:
+            raise SearchTruncated(query)
+        return [str(i) for i in found if isinstance(i, str)]
 
     def search(self, query: str, *, size: int = 100, limit: int = 10_000) -> list[CassObject]:
         """Every object ``GET /api/data?q=`` finds (Elasticsearch ``query_string``, §1.2), page by page."""

@@ -194,7 +194,10 @@ def plan_framework(
     *,
     wanted_elsewhere: frozenset[str] = frozenset(),
     mapping: CassMapping | None = None,
+    left_behind: Sequence[str] = (),
 ) -> FrameworkPlan:
+    """``left_behind``: objects of ours that an earlier run left touching this framework and that
+    no framework lists (found by search, ``publish.find_left_behind``): deleted too."""
     mapping = mapping or cass_mapping()
     fw = desired.framework
     fp = FrameworkPlan(fw.path, fw.name, fw.ctid, desired.id, losses=list(desired.losses))
@@ -239,6 +242,14 @@ def plan_framework(
             else:
                 fp.changes.append(Change(DELETE, kind, gone, label, ("no longer in the framework",)))
                 fp.deletes.append(gone)
+    ours = set(desired.ids) | wanted_elsewhere | set(fp.deletes)
+    for gone in dict.fromkeys(left_behind):
+        obj = current.get(gone)
+        if gone in ours or obj is None or not is_owner(obj, owner_pem):
+            continue
+        left = ("left behind by an earlier run: no framework lists it",)
+        fp.changes.append(Change(DELETE, _kind(obj), gone, _label(obj), left))
+        fp.deletes.append(gone)
     return fp
 
 
@@ -247,12 +258,24 @@ def make_plan(
     current: Mapping[str, CassObject],
     owner_pem: str,
     mapping: CassMapping | None = None,
+    left_behind: Mapping[str, Sequence[str]] | None = None,
 ) -> Plan:
     """One plan per framework. Nothing a framework of this run still wants is ever deleted."""
     mapping = mapping or cass_mapping()
     everything = frozenset(i for d in desired for i in d.ids)
+    left = left_behind or {}
     return Plan(
-        [plan_framework(d, current, owner_pem, wanted_elsewhere=everything, mapping=mapping) for d in desired]
+        [
+            plan_framework(
+                d,
+                current,
+                owner_pem,
+                wanted_elsewhere=everything,
+                mapping=mapping,
+                left_behind=left.get(d.id, ()),
+            )
+            for d in desired
+        ]
     )
 
 

@@ -1,25 +1,63 @@
 """Apply a plan to a CASS server: read, plan, write what differs, delete what left, account exactly.
 
-Order of work (cass-api.md §6): ping; bulk reads; the plan; then per framework ``multiPut`` batches
-under the server's ``postMaxSize`` with the framework object in the last batch, so a failed request
-never leaves a framework listing objects not sent yet; then ``multiDelete`` of what left the
-framework. Every sent id must come back from multiPut (a missing one was refused: not an owner, or
-a mapping error).
-Re-running is always safe: the next run reads the server again and writes only what still differs.
+Order of work (cass-api.md §6): ping; bulk reads; a search for objects earlier runs left behind; the
+plan; then per framework, in an order that keeps one invariant at every moment, whatever request
+fails or whichever answer is lost: *every object this key wrote for a framework is listed by the
+framework object the server holds, or already deleted*.
+
+1. ``multiPut`` the changed objects that already exist;
+2. ``multiDelete`` what left the framework (still listed by the stored framework until step 3);
+3. ``multiPut`` the framework object (it may list objects step 4 has not created yet);
+4. ``multiPut`` the new objects.
+
+So the next run finds every leftover in the stored framework's own list. The search (relations of
+ours that touch the framework's competencies but that no framework lists) also finds what runs
+before this order left behind. A framework that lists objects not there yet, or no longer there,
+is tolerated by CASS's export (``ceasn.js`` skips what it cannot load) and repaired by the next run.
+
+Requests are bounded by count and bytes (``CassClient.batches``). A write whose answer is lost is
+not sent again blindly: what the server holds is read back, and only what is missing is resent.
+Every sent id must come back from multiPut (a missing one was refused: not an owner, or a mapping
+error). When a run fails, the account says what the server holds, read back, not what was sent.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from competency_ci.frameworks.config import Config
 from competency_ci.frameworks.model import Framework
-from competency_ci.targets.cass.client import AuthError, CassClient, CassError, batches, json_size
+from competency_ci.targets.cass.client import (
+    SEARCH_IDS,
+    AuthError,
+    CassClient,
+    CassError,
+    SearchTruncated,
+    WriteInDoubt,
+    frameworks_query,
+    json_size,
+    relations_query,
+)
 from competency_ci.targets.cass.ids import short_id
-from competency_ci.targets.cass.mapping import STRUCTURE_KEYS, cass_mapping, map_framework, versioned_id
-from competency_ci.targets.cass.plan import CREATE, DELETE, UPDATE, FrameworkPlan, Plan, make_plan
+from competency_ci.targets.cass.mapping import (
+    STRUCTURE_KEYS,
+    CassObject,
+    cass_mapping,
+    is_owner,
+    map_framework,
+    versioned_id,
+)
+from competency_ci.targets.cass.plan import (
+    CREATE,
+    DELETE,
+    UPDATE,
+    FrameworkPlan,
+    Plan,
+    canonical,
+    make_plan,
+)
 from competency_ci.targets.cass.signing import cass_pem
 from competency_ci.targets.record import Changes, PublishedFramework, PublishRecord
 
@@ -149,32 +187,128 @@ def account(result: PublishResult) -> str:
 
 def read_server(
     client: CassClient, frameworks: Sequence[Framework], registry_url: str, owner_pem: str
-) -> dict[str, dict[str, Any]]:
-    """Two bulk reads: every object we would write, then whatever the stored frameworks list besides."""
+) -> tuple[dict[str, dict[str, Any]], dict[str, list[str]]]:
+    """Two bulk reads (every object we would write, then whatever the stored frameworks list
+    besides), then the search for what earlier runs left behind, per framework id."""
     mapping = cass_mapping()
-    wanted: list[str] = []
-    for fw in frameworks:
-        first = map_framework(
+    first = [
+        map_framework(
             fw, registry_url=registry_url, cass_base=client.server, owner_pem=owner_pem, mapping=mapping
         )
-        wanted.extend(first.ids)
+        for fw in frameworks
+    ]
+    wanted = [i for mf in first for i in mf.ids]
     current = client.multi_get(wanted)
     listed: list[str] = []
     for obj in list(current.values()):
         if obj.get("@type") == "Framework":
-            listed.extend(
-                short_id(str(i)) for i in [*(obj.get("competency") or []), *(obj.get("relation") or [])]
-            )
+            listed.extend(_members(obj))
     missing = [i for i in dict.fromkeys(listed) if i not in current]
     if missing:
         current.update(client.multi_get(missing))
-    return current
+    everything = frozenset(wanted)
+    left = {
+        mf.id: find_left_behind(client, mf.id, _competencies(mf, current), everything, current, owner_pem)
+        for mf in first
+    }
+    return current, left
+
+
+def _members(framework: Mapping[str, Any]) -> list[str]:
+    return [
+        short_id(str(i)) for i in [*(framework.get("competency") or []), *(framework.get("relation") or [])]
+    ]
+
+
+def _competencies(mf: Any, current: Mapping[str, dict[str, Any]]) -> set[str]:
+    """The framework's competencies: those the file wants, and those the stored framework lists."""
+    ends = {item.id for item in mf.items if item.kind == "competency"}
+    stored = current.get(mf.id)
+    ends.update(short_id(str(c)) for c in (stored or {}).get("competency") or [])
+    return ends
+
+
+def _search_relations(client: CassClient, ends: list[str]) -> list[str]:
+    """Ids of relations touching ``ends``; a part too big for one page is asked in halves."""
+    try:
+        return client.search_ids(relations_query(ends), index_hint="*relation")
+    except SearchTruncated:
+        if len(ends) == 1:
+            raise CassError(f"search: more relations touch {ends[0]} than one search can list") from None
+        half = len(ends) // 2
+        return _search_relations(client, ends[:half]) + _search_relations(client, ends[half:])
+
+
+def find_left_behind(
+    client: CassClient,
+    framework_id: str,
+    ends: set[str],
+    wanted: frozenset[str],
+    current: dict[str, dict[str, Any]],
+    owner_pem: str,
+) -> list[str]:
+    """Objects of ours that an earlier run left behind: relations touching the framework's
+    competencies (and, through them, competencies) that this run does not want and that no
+    framework on the server lists. Found by search, not from the framework's own list, which a
+    failed run may already have rewritten. Fetched objects are added to ``current``."""
+    seen = set(ends)
+    frontier = sorted(ends)
+    candidates: list[str] = []
+    while frontier:
+        found: list[str] = []
+        for start in range(0, len(frontier), SEARCH_IDS):
+            found.extend(_search_relations(client, frontier[start : start + SEARCH_IDS]))
+        unknown = [
+            i for i in dict.fromkeys(short_id(f) for f in found) if i not in current and i not in wanted
+        ]
+        current.update(client.multi_get(unknown) if unknown else {})
+        far: set[str] = set()
+        for rid in unknown:
+            rel = current.get(rid)
+            if not rel or rel.get("@type") != "Relation" or not is_owner(rel, owner_pem):
+                continue
+            rel_ends = {short_id(str(rel.get("source", ""))), short_id(str(rel.get("target", "")))}
+            if not rel_ends & seen:  # the search matched words of a longer id: not one of ours
+                continue
+            candidates.append(rid)
+            far.update(rel_ends - seen - wanted)
+        seen.update(far)
+        fetched = client.multi_get(sorted(i for i in far if i not in current)) if far else {}
+        current.update(fetched)
+        frontier = sorted(
+            i
+            for i in far
+            if (obj := current.get(i)) is not None
+            and obj.get("@type") == "Competency"
+            and is_owner(obj, owner_pem)
+        )
+        candidates.extend(frontier)
+    if not candidates:
+        return []
+    return [i for i in candidates if i not in _listed_anywhere(client, candidates, framework_id, current)]
+
+
+def _listed_anywhere(
+    client: CassClient, ids: list[str], framework_id: str, current: dict[str, dict[str, Any]]
+) -> set[str]:
+    """Which of ``ids`` some framework on the server lists (then they are not left behind)."""
+    frameworks: list[str] = []
+    for start in range(0, len(ids), SEARCH_IDS):
+        frameworks.extend(client.search_ids(frameworks_query(ids[start : start + SEARCH_IDS])))
+    others = [short_id(f) for f in dict.fromkeys(frameworks)]
+    held = {i: current[i] for i in others if i in current}
+    held.update(client.multi_get([i for i in others if i not in current]) if others else {})
+    listed: set[str] = set()
+    for obj in held.values():
+        if obj.get("@type") == "Framework":
+            listed.update(_members(obj))
+    return listed
 
 
 def build_plan(
     client: CassClient, frameworks: Sequence[Framework], registry_url: str, owner_pem: str
 ) -> tuple[Plan, dict[str, dict[str, Any]]]:
-    current = read_server(client, frameworks, registry_url, owner_pem)
+    current, left = read_server(client, frameworks, registry_url, owner_pem)
     mapping = cass_mapping()
     desired = [
         map_framework(
@@ -187,7 +321,7 @@ def build_plan(
         )
         for fw in frameworks
     ]
-    return make_plan(desired, current, owner_pem, mapping), current
+    return make_plan(desired, current, owner_pem, mapping, left_behind=left), current
 
 
 def _new_result(fp: FrameworkPlan, client: CassClient) -> FrameworkResult:
@@ -206,6 +340,75 @@ def _new_result(fp: FrameworkPlan, client: CassClient) -> FrameworkResult:
     )
 
 
+@dataclass
+class Progress:
+    """What the server confirmed so far, for one framework: the base of an exact account."""
+
+    planned: dict[str, CassObject]  # short id -> the object as it is being sent
+    deletes: list[str]
+    framework_id: str
+    written: set[str] = field(default_factory=set)
+    deleted: set[str] = field(default_factory=set)
+
+
+class Refused(Exception):
+    """The server answered, and left objects out of what it saved (§1.2)."""
+
+    def __init__(self, refused: list[str]) -> None:
+        super().__init__(refused)
+        self.refused = refused
+
+
+RESENDS = 2  # after a lost answer: read back, then resend what is missing, at most this often
+
+
+def _same(stored: Mapping[str, Any] | None, sent: Mapping[str, Any]) -> bool:
+    return stored is not None and canonical(stored) == canonical(sent)
+
+
+def _put(client: CassClient, batch: list[CassObject], progress: Progress) -> None:
+    """One multiPut; when its answer is lost, read back and resend only what the server lacks."""
+    pending = batch
+    for attempt in range(RESENDS + 1):
+        try:
+            saved = client.multi_put(pending)
+        except WriteInDoubt:
+            if attempt == RESENDS:
+                raise
+            held = client.multi_get([o["@id"] for o in pending])
+            landed = [o for o in pending if _same(held.get(short_id(o["@id"])), o)]
+            progress.written.update(short_id(o["@id"]) for o in landed)
+            pending = [o for o in pending if o not in landed]
+            if not pending:
+                return
+            continue
+        sent = [short_id(o["@id"]) for o in pending]
+        progress.written.update(i for i in sent if i in saved)
+        refused = [i for i in sent if i not in saved]
+        if refused:
+            raise Refused(refused)
+        return
+
+
+def _delete(client: CassClient, batch: list[str], progress: Progress) -> None:
+    """One multiDelete; when its answer is lost, read back and resend for what is still there."""
+    pending = batch
+    for attempt in range(RESENDS + 1):
+        try:
+            client.multi_delete(pending)
+        except WriteInDoubt:
+            if attempt == RESENDS:
+                raise
+            held = client.multi_get(pending)
+            progress.deleted.update(i for i in pending if i not in held)
+            pending = [i for i in pending if i in held]
+            if not pending:
+                return
+            continue
+        progress.deleted.update(pending)
+        return
+
+
 def apply_framework(client: CassClient, fp: FrameworkPlan, fr: FrameworkResult) -> None:
     """Write one framework's plan; raises CassError (with ``fr`` filled in so far) on failure."""
     if fp.blocked:
@@ -220,50 +423,72 @@ def apply_framework(client: CassClient, fp: FrameworkPlan, fr: FrameworkResult) 
     now = client.server_now_ms()
     objects = [{**item.data, "@id": versioned_id(item.id, fp.stored.get(item.id), now)} for item in fp.writes]
     for obj in objects:
-        if json_size([obj]) >= client.limit:
+        if json_size([obj]) >= client.post_max_size:
             fr.status = FAILED
             fr.message = (
                 f"not written: object {short_id(obj['@id'])} is larger than "
-                f"the server's postMaxSize ({client.limit} bytes)"
+                f"the server's postMaxSize ({client.post_max_size} bytes)"
             )
             return
-    for batch in batches(objects, client.limit):
-        try:
-            saved = client.multi_put(batch)
-        except CassError as exc:
-            fr.status = FAILED
-            fr.message = _partial(fr, f"{exc}")
-            raise
-        sent = [short_id(o["@id"]) for o in batch]
-        refused = [i for i in sent if i not in saved]
-        fr.objects_written += len(sent) - len(refused)
-        if refused:
-            fr.status = FAILED
-            shown = ", ".join(refused[:3]) + (f" and {len(refused) - 3} more" if len(refused) > 3 else "")
-            cause = (
-                f"the server did not save {len(refused)} object(s) ({shown}): "
-                "not an owner, or rejected by the server"
-            )
-            fr.message = _partial(fr, cause, framework_written=fp.id in saved)
-            return
-    if fp.deletes:
-        try:
-            client.multi_delete(fp.deletes)
-        except CassError as exc:
-            fr.status = FAILED
-            fr.message = (
-                f"all {fr.objects_written} object(s) written, "
-                f"but deleting {len(fp.deletes)} removed item(s) failed: {exc}"
-            )
-            raise
+    progress = Progress({short_id(o["@id"]): o for o in objects}, list(fp.deletes), fp.id)
+    updates = [o for o in objects if short_id(o["@id"]) in fp.stored and short_id(o["@id"]) != fp.id]
+    framework = [o for o in objects if short_id(o["@id"]) == fp.id]
+    creates = [o for o in objects if short_id(o["@id"]) not in fp.stored and short_id(o["@id"]) != fp.id]
+    try:
+        for batch in client.batches(updates):
+            _put(client, batch, progress)
+        for ids in client.batches(fp.deletes):
+            _delete(client, ids, progress)
+        if framework:
+            _put(client, framework, progress)
+        for batch in client.batches(creates):
+            _put(client, batch, progress)
+    except Refused as exc:
+        shown = ", ".join(exc.refused[:3]) + (
+            f" and {len(exc.refused) - 3} more" if len(exc.refused) > 3 else ""
+        )
+        cause = (
+            f"the server did not save {len(exc.refused)} object(s) ({shown}): "
+            "not an owner, or rejected by the server"
+        )
+        _fail(fr, progress, cause)
+        return
+    except AuthError as exc:
+        _fail(fr, progress, str(exc))
+        raise
+    except CassError as exc:
+        _fail(fr, progress, str(exc), client=client)
+        raise
+    fr.objects_written = len(progress.written)
     fr.status = WRITTEN
     fr.message = _done(fr)
 
 
-def _partial(fr: FrameworkResult, cause: str, *, framework_written: bool = False) -> str:
-    framework = "including" if framework_written else "not including"
-    written = f"{fr.objects_written} of {fr.objects_planned} object(s) were written"
-    return f"{cause}; {written}, {framework} the framework object"
+def _fail(fr: FrameworkResult, progress: Progress, cause: str, client: CassClient | None = None) -> None:
+    """Say exactly what the server holds. After a failure whose answers may be lost (``client``
+    given), read it back; otherwise the server's answers so far are exact."""
+    fr.status = FAILED
+    note = ""
+    if client is not None:
+        try:
+            held = client.multi_get([*progress.planned, *progress.deletes])
+        except CassError as exc:
+            note = (
+                f"; could not read back what the server holds ({exc}), so only what it confirmed is counted"
+            )
+        else:
+            progress.written = {i for i, obj in progress.planned.items() if _same(held.get(i), obj)}
+            progress.deleted = {i for i in progress.deletes if i not in held}
+            note = "; read back from the server"
+    fr.objects_written = len(progress.written)
+    framework = "including" if progress.framework_id in progress.written else "not including"
+    text = (
+        f"{cause}{note}: {fr.objects_written} of {fr.objects_planned} object(s) are written, "
+        f"{framework} the framework object"
+    )
+    if progress.deletes:
+        text += f"; {len(progress.deleted)} of {len(progress.deletes)} removed item(s) are deleted"
+    fr.message = text
 
 
 def _done(fr: FrameworkResult) -> str:
@@ -273,6 +498,52 @@ def _done(fr: FrameworkResult) -> str:
         f"{fr.left_in_place} left in place" if fr.left_in_place else "",
     ]
     return ", ".join(p for p in parts if p)
+
+
+def plan_publish(
+    frameworks: Sequence[Framework], config: Config, client: CassClient, key: RSAPrivateKey
+) -> PublishResult:
+    """Ping, read and plan; writes nothing. Never raises for remote failures: see ``.error``."""
+    result = PublishResult(client.server)
+    owner_pem = cass_pem(key.public_key())
+    try:
+        client.ping()
+        plan, _ = build_plan(client, frameworks, config.registry_url, owner_pem)
+    except CassError as exc:
+        result.error = str(exc)
+        result.frameworks = [
+            FrameworkResult(fw.path, fw.name, fw.ctid, "", "", message="nothing was read or written")
+            for fw in frameworks
+        ]
+        return _finish(result, client)
+    result.plan = plan
+    result.frameworks = [_new_result(fp, client) for fp in plan.frameworks]
+    return _finish(result, client)
+
+
+def apply_publish(client: CassClient, planned: PublishResult) -> PublishResult:
+    """Write what ``plan_publish`` planned, framework by framework; a failure that concerns every
+    request (the server, the signature) stops the rest. Never raises for remote failures."""
+    result = planned
+    if result.plan is None:
+        return result
+    stop: str | None = None
+    for fp, fr in zip(result.plan.frameworks, result.frameworks, strict=True):
+        if stop is not None:
+            fr.message = "stopped before this framework"
+            continue
+        if fp.empty:
+            fr.status, fr.message = UNCHANGED, "no changes"
+            continue
+        try:
+            apply_framework(client, fp, fr)
+        except AuthError as exc:
+            if exc.fatal:
+                stop = str(exc)
+        except CassError as exc:
+            stop = str(exc)
+    result.error = stop
+    return _finish(result, client)
 
 
 def publish_frameworks(
@@ -298,49 +569,6 @@ def publish_frameworks(
             fr.status, fr.message = UNCHANGED, "dry run: nothing written"
         return _finish(result, client)
     return apply_publish(client, result)
-
-
-def plan_publish(
-    frameworks: Sequence[Framework], config: Config, client: CassClient, key: RSAPrivateKey
-) -> PublishResult:
-    """Ping, read and plan (no write): the result holds the plan, or ``.error`` and no plan."""
-    result = PublishResult(client.server)
-    owner_pem = cass_pem(key.public_key())
-    try:
-        client.ping()
-        plan, _ = build_plan(client, frameworks, config.registry_url, owner_pem)
-    except CassError as exc:
-        result.error = str(exc)
-        result.frameworks = [
-            FrameworkResult(fw.path, fw.name, fw.ctid, "", "", message="nothing was read or written")
-            for fw in frameworks
-        ]
-        return _finish(result, client)
-    result.plan = plan
-    result.frameworks = [_new_result(fp, client) for fp in plan.frameworks]
-    return _finish(result, client)
-
-
-def apply_publish(client: CassClient, result: PublishResult) -> PublishResult:
-    """Write what a planned result's plan says, framework by framework, accounting as it goes."""
-    assert result.plan is not None, "apply a result that plan_publish planned"
-    stop: str | None = None
-    for fp, fr in zip(result.plan.frameworks, result.frameworks, strict=True):
-        if stop is not None:
-            fr.message = "stopped before this framework"
-            continue
-        if fp.empty:
-            fr.status, fr.message = UNCHANGED, "no changes"
-            continue
-        try:
-            apply_framework(client, fp, fr)
-        except AuthError as exc:
-            if exc.fatal:
-                stop = str(exc)
-        except CassError as exc:
-            stop = str(exc)
-    result.error = stop
-    return _finish(result, client)
 
 
 def _finish(result: PublishResult, client: CassClient) -> PublishResult:
