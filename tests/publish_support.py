@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 from functools import cache
 from pathlib import Path
@@ -88,9 +89,26 @@ def second_framework_rows(fw: str = FW2, competency: str = E, name: str = "Secon
     ]
 
 
+# CE's publishing API refuses a framework without a publisher: every framework row gets this one
+# (in a last column, so the rows above keep their cell positions)
+PUBLISHER = "ce-3e4f5a6b-7c8d-4e9f-8a0b-1c2d3e4f5a45"
+
+
+def with_publisher(header: str, rows: list[str]) -> list[str]:
+    """The header and rows with a ``ceasn:publisher`` column last (PUBLISHER on framework rows)."""
+    if "ceasn:publisher" in header.split(","):
+        return [header, *rows]
+    out = [f"{header},ceasn:publisher"]
+    for row in rows:
+        cells = next(csv.reader([row]), [])
+        framework = len(cells) > 1 and cells[1] == "ceasn:CompetencyFramework"
+        out.append(f"{row},{PUBLISHER if framework else ''}")
+    return out
+
+
 def write_csv(path: Path, rows: list[str]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join([HEADER, *rows]) + "\n", encoding="utf-8")
+    path.write_text("\n".join(with_publisher(HEADER, rows)) + "\n", encoding="utf-8")
     return path
 
 

@@ -73,6 +73,8 @@ HEADER = [
     "ceasn:isChildOf",
     "ceasn:isPartOf",
     "ceasn:hasChild",
+    "ceasn:author",  # one value on a competency, several on a framework
+    "ceasn:exactAlignment",  # a reference that must not name the other registry environment
 ]
 
 
@@ -166,6 +168,31 @@ def test_what_it_does_not_settle_goes_to_the_precise_checks(data: bytes) -> None
     assert all(p.level.value == "notice" for p in precise(data))  # no error in any of them
 
 
+SANDBOX_ORG = f"https://sandbox.credentialengineregistry.org/resources/{ORG}"
+
+
+@pytest.mark.parametrize(
+    "data,codes",
+    [
+        # right or wrong by the configured registry, which the acceptor does not know
+        (GOOD.replace(f",{ORG},", f",{SANDBOX_ORG},").encode(), []),
+        (GOOD.replace(f",{ORG},", f",{SANDBOX_ORG.replace('sandbox.', '')},").encode(), ["wrong-registry"]),
+        (add_column(GOOD, "ceasn:exactAlignment", {3: SANDBOX_ORG}).encode(), []),
+        # valid values that have advice: a date-time where CE keeps the date, a short form CASS drops
+        (GOOD.replace(",2025-03-14,", ",2025-03-14T10:00:00Z,").encode(), ["date-has-time"]),
+        (
+            add_column(GOOD, "ceasn:educationLevelType", {3: "Primary"}).encode(),
+            ["vocabulary-unknown-to-cass"],
+        ),
+        # one author on a competency
+        (add_column(GOOD, "ceasn:author", {2: "A|B", 3: "A|B"}).encode(), ["pipe-in-single-value"]),
+    ],
+)
+def test_the_new_rules_go_to_the_precise_checks(data: bytes, codes: list[str]) -> None:
+    assert settled(data) is None
+    assert [p.code for p in precise(data)] == codes
+
+
 # --- soundness -----------------------------------------------------------------------------------
 
 POOL = [
@@ -208,6 +235,12 @@ POOL = [
     C2,
     C3,
     ORG,
+    # valid, but with something to say: CASS drops the short form; the registry environment
+    "Primary",
+    "BeginnerLevel|UpperSecondary",
+    f"https://credentialengineregistry.org/resources/{ORG}",
+    f"https://sandbox.credentialengineregistry.org/resources/{ORG}",
+    f"https://sandbox.credentialengineregistry.org/resources/{ORG}|{ORG}",
 ]
 
 

@@ -8,8 +8,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-from competency_ci.frameworks.build import load_frameworks
-from competency_ci.frameworks.config import Config
+import pytest
+
+from competency_ci.frameworks.build import InvalidFrameworks, load_frameworks
+from competency_ci.frameworks.config import REGISTRIES, Config
 from competency_ci.frameworks.jsonld import dumps, framework_to_graph, graph_to_frameworks
 from competency_ci.frameworks.model import Competency, Framework
 from conftest import EXAMPLES, SAMPLES
@@ -304,7 +306,14 @@ def test_envelope_to_csv(run_cli, tmp_path: Path) -> None:  # type: ignore[no-un
     assert len(list(csv.reader(io.StringIO(text)))) == 15 and text.endswith(
         ",ce-c23a0e0c-8be8-4911-bc52-f2479c41af4b\n"
     )
-    (fw,) = load_frameworks(target, Config(root=tmp_path))
+    with pytest.raises(InvalidFrameworks) as raised:  # a production publisher in a sandbox repository
+        load_frameworks(target, Config(root=tmp_path))
+    assert {(p.code, p.column) for p in raised.value.errors} == {
+        ("wrong-registry", "ceasn:publisher"),
+        ("wrong-registry", "ceasn:creator"),
+    }
+    production = Config(root=tmp_path, registry="production", registry_url=REGISTRIES["production"])
+    (fw,) = load_frameworks(target, production)
     assert len(fw.competencies) == len(fw.top) == 13
 
 

@@ -102,14 +102,14 @@ def test_existing_co_owners_and_editor_fields_are_kept(tmp_path: Path) -> None:
             "@id": uri(A),
             "@type": "Competency",
             "owner": [CO_OWNER],
-            "socList": ["11-1011"],
+            "ceterms:hasGlossary": ["https://example.org/glossary"],  # the editor's, no CSV column
             "signatureSha256": ["x"],
         },
     }
     result = mapped(tmp_path, existing=existing)
     comp_a = result.items[0].data
     assert comp_a["owner"] == [CO_OWNER, OWNER]
-    assert comp_a["socList"] == ["11-1011"]
+    assert comp_a["ceterms:hasGlossary"] == ["https://example.org/glossary"]
     assert "signatureSha256" not in comp_a
 
 

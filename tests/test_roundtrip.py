@@ -17,7 +17,7 @@ from rdflib import Dataset, Graph
 from rdflib.compare import graph_diff, to_isomorphic
 
 from competency_ci.frameworks.build import load_frameworks
-from competency_ci.frameworks.config import Config
+from competency_ci.frameworks.config import REGISTRIES, Config
 from competency_ci.frameworks.csvwrite import framework_rows, to_csv
 from competency_ci.frameworks.jsonld import framework_to_graph, graph_to_frameworks, registry_base, unwrap
 from competency_ci.schema import load_schema
@@ -85,7 +85,11 @@ def test_published_graph_survives_csv(sample: str, base: str, tmp_path: Path) ->
     assert read.notes == []
     path = tmp_path / "framework.csv"
     path.write_text(to_csv(framework_rows(read.frameworks)), encoding="utf-8")
-    (framework,) = load_frameworks(path, Config(root=tmp_path))
+    # both graphs are production data (their publisher is a production registry URI): a repository
+    # that publishes them is configured for production (a production URI in a sandbox repository is
+    # an error, CredentialRegistry#566)
+    production = Config(root=tmp_path, registry="production", registry_url=REGISTRIES["production"])
+    (framework,) = load_frameworks(path, production)
     again = framework_to_graph(framework, base, "en-US")
     assert again["@id"] == graph["@id"]
     assert [n["@id"] for n in again["@graph"]] == [n["@id"] for n in graph["@graph"]]

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from competency_ci.frameworks.codes import CODES
 from competency_ci.schema import COMPETENCY, FRAMEWORK, TIERS, descriptor_path, load_schema
 from conftest import EXAMPLES, SAMPLES
 from frictionless_helpers import copy_with_package, frictionless_cli
@@ -17,9 +18,30 @@ from frictionless_helpers import copy_with_package, frictionless_cli
 DESCRIPTOR: dict[str, Any] = json.loads(Path(descriptor_path()).read_text("utf-8"))
 FIELDS: list[dict[str, Any]] = DESCRIPTOR["resources"][0]["schema"]["fields"]
 ROW_TYPES = {FRAMEWORK, COMPETENCY}
-VALUE_KINDS = {"ctid", "ctid-or-uri", "uri", "date", "datetime", "language", "vocabulary", "text", "number"}
+VALUE_KINDS = {
+    "ctid",
+    "ctid-or-uri",
+    "uri",
+    "date",
+    "datetime",
+    "language",
+    "vocabulary",
+    "text",
+    "number",
+    "code",
+}
 KINDS = {"id", "type", *VALUE_KINDS}
-JSONLD = {"string", "languageMap", "languageMapList", "list", "uri", "uriList", "versionIdentifier"}
+JSONLD = {
+    "string",
+    "languageMap",
+    "languageMapList",
+    "list",
+    "uri",
+    "uriList",
+    "versionIdentifier",
+    "alignmentList",
+    "alignmentCode",
+}
 CI_KEYS = {
     "rows",
     "tier",
@@ -32,6 +54,8 @@ CI_KEYS = {
     "cass",
     "export",
 }
+# the schema engineer's rule properties (issue 12): each rule cites its public source
+CI_KEYS |= {"source", "advice", "singleFor", "registry", "fill", "vocabularyAliases", "alignment"}
 
 
 def header(path: Path) -> list[str]:
@@ -77,6 +101,35 @@ def test_competency_ci_properties_have_valid_values(field: dict[str, Any]) -> No
     if "vocabulary" in ci:
         assert ci["kind"] == "vocabulary"
         assert all(re.fullmatch(r"https?://\S+/" + re.escape(k), v) for k, v in ci["vocabulary"].items())
+    sources = ci.get("source", [])
+    for source in [sources] if isinstance(sources, str) else sources:
+        assert re.fullmatch(r"https://(github\.com|credreg\.net)/\S+", source), source
+    rule_keys = {"advice", "singleFor", "registry", "fill", "vocabularyAliases", "alignment"}
+    if rule_keys & set(ci):
+        assert sources, f"{field['name']}: a rule without its source"
+    if "advice" in ci:  # the advised form is a valid form: the advice only narrows the constraint
+        column = load_schema().columns[field["name"]]
+        assert ci["advice"]["code"] in CODES and column.advice is not None
+        assert column.is_valid(field["example"]) and column.advice[0].fullmatch(field["example"])
+    if "singleFor" in ci:
+        assert ci["multiple"] and set(ci["singleFor"]) < set(rows)
+    if "registry" in ci:
+        assert ci["registry"] == "required" and ci["kind"] == "ctid-or-uri"
+    if "fill" in ci:
+        assert ci["fill"] == "organization" and ci["kind"] == "ctid-or-uri" and ci.get("requiredFor")
+    if "vocabularyAliases" in ci:
+        assert ci["kind"] == "vocabulary" and all(a.endswith("/") for a in ci["vocabularyAliases"])
+    if "alignment" in ci or ci.get("jsonld") == "alignmentCode":
+        assert ci["jsonld"] == "alignmentCode"
+        assert set(ci["alignment"]) == {"property", "framework", "frameworkName"}
+        assert ci["alignment"]["property"] in {f["name"] for f in FIELDS}
+
+
+def test_rules_that_are_not_about_one_column_cite_their_sources() -> None:
+    sources = DESCRIPTOR["competencyCi"]["ruleSources"]
+    assert set(sources) <= set(CODES) and {"empty-framework", "wrong-registry", "not-registry-uri"} <= set(
+        sources
+    )
 
 
 def test_package_level_properties() -> None:
@@ -103,6 +156,8 @@ def test_tiers_are_ce_templates() -> None:
 
 
 def test_row_requirements() -> None:
+    """CE's publishing API refuses a framework without a publisher (an error); nothing requires
+    publisherName (recommended: CE's Minimum Data template has it)."""
     required = {
         (f["name"], row, level)
         for f in FIELDS
@@ -114,8 +169,7 @@ def test_row_requirements() -> None:
         ("ceasn:name", FRAMEWORK, "required"),
         ("ceasn:description", FRAMEWORK, "required"),
         ("ceasn:inLanguage", FRAMEWORK, "required"),
-        ("ceasn:publisher", FRAMEWORK, "required-if-available"),
-        ("ceasn:publisherName", FRAMEWORK, "required"),
+        ("ceasn:publisher", FRAMEWORK, "required"),
         ("ceasn:dateCreated", FRAMEWORK, "required-if-available"),
         ("ceasn:competencyText", COMPETENCY, "required"),
     }

@@ -46,6 +46,7 @@ BENCHMARK = [
     "ceasn:inLanguage",
     "ceasn:publisher",
     "ceasn:publisherName",
+    "ceasn:codedNotation",  # frameworks have one too (CTDL-ASN), so it sits with the framework columns
     "ceasn:license",
     "ceasn:publicationStatusType",
     "ceasn:source",
@@ -53,7 +54,6 @@ BENCHMARK = [
     "ceasn:competencyText",
     "ceasn:isTopChildOf",
     "ceasn:isChildOf",
-    "ceasn:codedNotation",
     "ceasn:competencyLabel",
     "ceasn:competencyCategory",
     "ceasn:comment",

@@ -41,9 +41,13 @@ CASES = {
         {("required-missing", 4, "I")},
     ),
     "required-missing-framework": (set_cell(GOOD, 2, "ceasn:name", ""), {("required-missing", 2, "C")}),
-    "required-if-available-cell": (
+    "publisher-cell": (  # CE's publishing API refuses a framework without a publisher
         set_cell(GOOD, 2, "ceasn:publisher", ""),
-        {("required-if-available-missing", 2, "F")},
+        {("required-missing", 2, "F")},
+    ),
+    "date-with-time": (  # CE's publishing API keeps only the date of dateCreated
+        set_cell(GOOD, 2, "ceasn:dateCreated", "2025-03-14T10:00:00Z"),
+        {("date-has-time", 2, "H")},
     ),
     "required-if-available-column": (
         drop_column(GOOD, "ceasn:dateCreated"),
@@ -94,8 +98,9 @@ PASSING = {
     "formula-inside-text": set_cell(GOOD, 3, "ceasn:competencyText", "Wash hands = clean hands"),
     "spaces-around-pieces": set_cell(GOOD, 2, "ceasn:inLanguage", "en | fr"),
     "language-region": set_cell(GOOD, 2, "ceasn:inLanguage", "en-US"),
-    "uri-publisher": set_cell(GOOD, 2, "ceasn:publisher", f"https://example.org/org|{ORG}"),
-    "date-with-time": set_cell(GOOD, 2, "ceasn:dateCreated", "2025-03-14T10:00:00Z"),
+    "uri-publisher": set_cell(
+        GOOD, 2, "ceasn:publisher", f"https://sandbox.credentialengineregistry.org/resources/{ORG}|{ORG}"
+    ),
     "datetime": add_column(GOOD, "ceasn:dateModified", {2: "2025-03-14T10:00:00.5+02:00"}),
     "weight": add_column(GOOD, "ceasn:weight", {3: "-1.5"}),  # sent typed, it reaches CE
     "vocabulary-short-forms": add_column(
@@ -149,7 +154,7 @@ def test_vocabulary_message_lists_short_forms_or_names_the_spelling() -> None:
     assert listed.startswith(
         'Value not in the vocabulary: CASS silently drops it: "Beginner"; use one of AdvancedLevel,'
     )
-    assert listed.endswith("UpperDivisionLevel or a full URI")
+    assert listed.endswith("UpperDivisionLevel, UpperSecondary or a full URI")
     slip = add_column(GOOD, "ceasn:publicationStatusType", {2: "published"})
     assert found(slip) == {("unknown-vocabulary", 2, "L")}
     assert message(slip, "unknown-vocabulary").endswith('"published" (the spelling is Published)')

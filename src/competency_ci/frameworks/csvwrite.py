@@ -40,8 +40,14 @@ def _depth_first(competencies: list[Competency]) -> Iterator[Competency]:
 def framework_rows(frameworks: list[Framework], schema: TemplateSchema | None = None) -> list[Row]:
     """One row per framework and competency, keyed by column name (empty cells left out)."""
     schema = schema or load_schema()
+    # URIs back to their short forms, but only those CASS's CSV importer knows (a column's advice
+    # says which): the others stay URIs, so that a hand upload of the file keeps them
     shorten = {
-        name: {uri: short for short, uri in column.vocabulary.items()}
+        name: {
+            uri: short
+            for short, uri in column.vocabulary.items()
+            if column.advice is None or column.advice[0].fullmatch(short)
+        }
         for name, column in schema.columns.items()
         if column.vocabulary
     }

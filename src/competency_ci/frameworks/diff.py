@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 
 from competency_ci.frameworks.model import Competency, Framework, Value
+from competency_ci.frameworks.normal import normal_value
 
 ADDED, REMOVED, CHANGED = "added", "removed", "changed"
 
@@ -119,10 +120,16 @@ def _item(k: str, place: Place) -> Item:
 
 
 def property_changes(old: dict[str, Value], new: dict[str, Value]) -> list[PropertyChange]:
+    """The properties whose values differ (compared as ``normal.normal_value`` says: a concept URI
+    in another published form, or a CTID in another case inside a URI, is no change)."""
     if old == new:
         return []
     names = list(old) + [n for n in new if n not in old]
-    return [PropertyChange(n, old.get(n), new.get(n)) for n in names if old.get(n) != new.get(n)]
+    return [
+        PropertyChange(n, old.get(n), new.get(n))
+        for n in names
+        if old.get(n) != new.get(n) and normal_value(old.get(n)) != normal_value(new.get(n))
+    ]
 
 
 def diff_framework(old: Framework | None, new: Framework | None) -> FrameworkDiff:
@@ -148,7 +155,8 @@ def diff_framework(old: Framework | None, new: Framework | None) -> FrameworkDif
         before = old_places.get(k)
         if before is not None and before[0].properties != place[0].properties:
             changes = property_changes(before[0].properties, place[0].properties)
-            result.changed.append(CompetencyChange(_item(k, place), changes))
+            if changes:
+                result.changed.append(CompetencyChange(_item(k, place), changes))
     result.moved = _moves(old_places, new_places)
     return result
 

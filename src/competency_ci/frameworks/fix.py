@@ -44,6 +44,15 @@ CHANGES: dict[str, tuple[str, str]] = {
         "minted {n} CTIDs for rows whose @id is a URL (the URLs are kept)",
     ),
     "ctid-uppercase": ("lower-cased {n} cell with CTIDs", "lower-cased {n} cells with CTIDs"),
+    "filled-column": ("added {n} column to fill in", "added {n} columns to fill in"),
+    "filled": (
+        "filled {n} cell from the configured organization",
+        "filled {n} cells from the configured organization",
+    ),
+    "vocabulary-uri": (
+        "wrote {n} short form CASS's importer drops as its URI",
+        "wrote {n} short forms CASS's importer drops as their URIs",
+    ),
     "template-row": ("removed {n} template row", "removed {n} template rows"),
     "helper-column": ("removed the helper column A", "removed the helper column A"),
     "blank-row": ("dropped {n} blank row", "dropped {n} blank rows"),
@@ -98,17 +107,31 @@ class _Row:
 
 
 def fix_text(
-    text: str, schema: TemplateSchema | None = None, *, mint: Mint = new_ctid, path: str = "<text>"
+    text: str,
+    schema: TemplateSchema | None = None,
+    *,
+    mint: Mint = new_ctid,
+    path: str = "<text>",
+    organization: str | None = None,
 ) -> FixResult:
     """Fix a whole file's text (a leading BOM is kept); raises Unreadable for unusable text."""
     table, problems = read_table(path, text.encode("utf-8", "surrogatepass"))
     if table is None:
         raise Unreadable(problems)
-    return fix_table(table, schema, mint=mint)
+    return fix_table(table, schema, mint=mint, organization=organization)
 
 
-def fix_table(table: Table, schema: TemplateSchema | None = None, *, mint: Mint = new_ctid) -> FixResult:
-    """Fix a table read by ``read_table``; the result's text is the whole file (BOM included)."""
+def fix_table(
+    table: Table,
+    schema: TemplateSchema | None = None,
+    *,
+    mint: Mint = new_ctid,
+    organization: str | None = None,
+) -> FixResult:
+    """Fix a table read by ``read_table``; the result's text is the whole file (BOM included).
+
+    ``organization``: the configured organization's CTID, which fills the columns the descriptor
+    fills from it (``"fill": "organization"``: ``ceasn:publisher``) on the rows that need them."""
     schema = schema or load_schema()
     changes: Counter[str] = Counter()
     header, rows, blank = _records(table.text)
@@ -135,6 +158,8 @@ def fix_table(table: Table, schema: TemplateSchema | None = None, *, mint: Mint 
         else:
             kept.append(row)
     problems = _fix_ids(names, kept, schema, mint, changes, table.path)
+    _fill(names, kept, schema, organization, changes)
+    _vocabulary_uris(names, kept, schema, changes)
     order, cycle_problems = _order(names, kept, schema, table.path)
     problems += cycle_problems
     changes["forward-reference"] = len(order) - _longest_increasing(order)
@@ -289,6 +314,73 @@ def _fix_ids(
         elif not ctid and ids.is_ctid(id_):
             changes["ctid-filled"] += _set(row, ids.ctid, id_)
     return problems
+
+
+def _fill(
+    names: list[str],
+    rows: list[_Row],
+    schema: TemplateSchema,
+    organization: str | None,
+    changes: Counter[str],
+) -> None:
+    """Fill the empty required cells the descriptor fills from the configured organization
+    (adding the column, after its nearest predecessor in the descriptor, when the file has none)."""
+    ctid = _column(schema, "ctid").pattern
+    if organization is None or ctid is None or not ctid.fullmatch(organization):
+        return
+    type_col = _position(names, schema, "type")
+    if type_col is None:
+        return
+    order = list(schema.columns)
+    for column in schema.columns.values():
+        if column.fill != "organization":
+            continue
+        needy = [
+            r
+            for r in rows
+            if schema.row_type(_get(r, type_col)) in column.required_for
+            and (column.name not in names or not _get(r, names.index(column.name)))
+        ]
+        if not needy:
+            continue
+        if column.name not in names:
+            before = [n for n in order[: order.index(column.name)] if n in names]
+            at = names.index(before[-1]) + 1 if before else len(names)
+            width = len(names)
+            names.insert(at, column.name)
+            for row in rows:
+                if len(row.cells) == width:  # a ragged row stays as it is (the validator reports it)
+                    row.cells.insert(at, "")
+            changes["filled-column"] += 1
+        index = names.index(column.name)
+        for row in needy:
+            changes["filled"] += _set(row, index, organization.lower())
+
+
+def _vocabulary_uris(
+    names: list[str], rows: list[_Row], schema: TemplateSchema, changes: Counter[str]
+) -> None:
+    """Short forms that are valid but that CASS's CSV importer would drop (the column's advice
+    refuses them) become the vocabulary URI they stand for."""
+    for i, name in enumerate(names):
+        column = schema.get(name)
+        if column is None or not column.vocabulary or column.advice is None:
+            continue
+        advice = column.advice[0]
+        for row in rows:
+            value = _get(row, i)
+            if not value:
+                continue
+            pieces = value.split(schema.separator)
+            new = [
+                column.vocabulary.get(p.strip(), p)
+                if p.strip() in column.vocabulary and not advice.fullmatch(p.strip())
+                else p
+                for p in pieces
+            ]
+            if new != pieces:
+                changes["vocabulary-uri"] += sum(1 for a, b in zip(pieces, new, strict=True) if a != b)
+                _set(row, i, schema.separator.join(new))
 
 
 def _is_url_id(value: str) -> bool:

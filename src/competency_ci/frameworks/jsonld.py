@@ -22,6 +22,7 @@ from competency_ci.schema import COMPETENCY, FRAMEWORK, Column, TemplateSchema, 
 
 CONTEXT = "https://credreg.net/ctdlasn/schema/context/json"
 IDENTIFIER_TYPE = "ceterms:IdentifierValue"
+ALIGNMENT_TYPE = "ceterms:CredentialAlignmentObject"
 
 Json = dict[str, Any]
 
@@ -66,22 +67,33 @@ def framework_to_graph(
     columns = {n: c for n, c in schema.columns.items() if c.jsonld is not None}
     uris = {id(c): base + c.ctid if c.ctid else c.id for c in framework.competencies}
 
-    def values(properties: dict[str, Value], node: Json) -> Json:
+    def values(properties: dict[str, Value], node: Json, row_type: str) -> Json:
         for name, value in properties.items():
             column = columns.get(name)
-            if column is not None:
-                node[name] = _to_jsonld(column, value, lang, registry_url)
+            if column is None:
+                continue
+            converted = _to_jsonld(column, value, lang, registry_url)
+            alignment = column.extra.get("alignment")
+            if column.jsonld == "alignmentCode" and isinstance(alignment, dict):
+                node.setdefault(str(alignment["property"]), []).extend(converted)  # beside the URI column's
+            elif column.jsonld == "alignmentList" and name in node:
+                node[name] = converted + node[name]
+            elif row_type in column.single_for and isinstance(converted, list) and len(converted) == 1:
+                node[name] = converted[0]  # one value where CE's publishing API takes a string
+            else:
+                node[name] = converted
         return node
 
     fw_uri = base + framework.ctid if framework.ctid else framework.id
-    fw_node = values(framework.properties, _head(fw_uri, schema.type_for(FRAMEWORK), framework.ctid))
+    fw_head = _head(fw_uri, schema.type_for(FRAMEWORK), framework.ctid)
+    fw_node = values(framework.properties, fw_head, FRAMEWORK)
     top = framework.top
     if top:
         fw_node["ceasn:hasTopChild"] = [uris[id(c)] for c in top]
     nodes = [fw_node]
     competency_type = schema.type_for(COMPETENCY)
     for comp in framework.competencies:
-        node = values(comp.properties, _head(uris[id(comp)], competency_type, comp.ctid))
+        node = values(comp.properties, _head(uris[id(comp)], competency_type, comp.ctid), COMPETENCY)
         node["ceasn:isPartOf"] = fw_uri
         if comp.parent is None:
             node["ceasn:isTopChildOf"] = fw_uri
@@ -120,6 +132,19 @@ def _to_jsonld(column: Column, value: Value, lang: str, registry_url: str) -> An
         return {lang: _as_list(value)}
     if container == "versionIdentifier":
         return [_identifier(piece, lang) for piece in _as_list(value)]
+    if container == "alignmentList":  # ceterms:CredentialAlignmentObject, the URI as its target
+        return [{"@type": ALIGNMENT_TYPE, "ceterms:targetNode": v} for v in _as_list(value)]
+    if container == "alignmentCode":  # a code of a named classification (O*NET-SOC, NAICS, CIP)
+        alignment = column.extra["alignment"]
+        return [
+            {
+                "@type": ALIGNMENT_TYPE,
+                "ceterms:codedNotation": code,
+                "ceterms:framework": alignment["framework"],
+                "ceterms:frameworkName": {lang: alignment["frameworkName"]},
+            }
+            for code in _as_list(value)
+        ]
     if container in ("uri", "uriList", "list"):
         items = [_ref(v, registry_url) if refs else v for v in _as_list(value)]
         return items[0] if container == "uri" and len(items) == 1 else items
@@ -378,10 +403,19 @@ def _properties(
     node: Json, schema: TemplateSchema, lang: str | None, base: str | None, notes: list[str]
 ) -> dict[str, Value]:
     properties: dict[str, Value] = {}
+    codes = _code_frameworks(schema)
     for name, column in schema.columns.items():
+        if column.jsonld == "alignmentCode":
+            value = _codes_from(column, node)
+            if value:
+                properties[name] = value
+            continue
         if is_structure(column) or column.jsonld is None or name not in node:
             continue
-        value = _from_jsonld(column, node[name], lang, notes, node)
+        if column.jsonld == "alignmentList":
+            value = _targets_from(node[name], codes.get(name, frozenset()))
+        else:
+            value = _from_jsonld(column, node[name], lang, notes, node)
         if column.kind == "ctid-or-uri":
             value = [_abbreviate(v, base) for v in value]
         if value:
@@ -390,6 +424,50 @@ def _properties(
     if ignored:
         notes.append(f"{node.get('@id')}: no CSV column for {', '.join(ignored)}; left out")
     return properties
+
+
+_CODE_FRAMEWORKS: dict[int, dict[str, frozenset[str]]] = {}
+
+
+def _code_frameworks(schema: TemplateSchema) -> dict[str, frozenset[str]]:
+    """Alignment property -> the classifications whose codes have a column of their own."""
+    if id(schema) not in _CODE_FRAMEWORKS:
+        found: dict[str, set[str]] = {}
+        for column in schema.columns.values():
+            alignment = column.extra.get("alignment")
+            if column.jsonld == "alignmentCode" and isinstance(alignment, dict):
+                found.setdefault(str(alignment["property"]), set()).add(str(alignment["framework"]))
+        _CODE_FRAMEWORKS[id(schema)] = {k: frozenset(v) for k, v in found.items()}
+    return _CODE_FRAMEWORKS[id(schema)]
+
+
+def _alignments(raw: Any) -> list[Json]:
+    return [item for item in (raw if isinstance(raw, list) else [raw]) if isinstance(item, dict)]
+
+
+def _is_code(item: Json, frameworks: frozenset[str]) -> bool:
+    return isinstance(item.get("ceterms:codedNotation"), str) and item.get("ceterms:framework") in frameworks
+
+
+def _codes_from(column: Column, node: Json) -> list[str]:
+    """The codes of one classification among a node's alignment objects."""
+    alignment = column.extra["alignment"]
+    frameworks = frozenset({str(alignment["framework"])})
+    items = _alignments(node.get(str(alignment["property"]), []))
+    return [str(item["ceterms:codedNotation"]) for item in items if _is_code(item, frameworks)]
+
+
+def _targets_from(raw: Any, code_frameworks: frozenset[str]) -> list[str]:
+    """The target URIs of alignment objects (or plain URIs) that are not a code column's."""
+    found = []
+    for item in raw if isinstance(raw, list) else [raw]:
+        if isinstance(item, str):
+            found.append(item)
+        elif isinstance(item, dict) and not _is_code(item, code_frameworks):
+            target = item.get("ceterms:targetNode", item.get("@id"))
+            if isinstance(target, str):
+                found.append(target)
+    return found
 
 
 def _single(value: Value) -> str:

@@ -19,8 +19,9 @@ from pathlib import Path
 from competency_ci.frameworks.checks import bulk
 from competency_ci.frameworks.checks.cells import check_description, check_rows, is_temporary_id
 from competency_ci.frameworks.checks.header import check_header
+from competency_ci.frameworks.checks.registry import check_registry
 from competency_ci.frameworks.checks.structure import CtidIndex, check_structure
-from competency_ci.frameworks.config import Config
+from competency_ci.frameworks.config import REGISTRIES, Config
 from competency_ci.frameworks.problems import Level, Problem
 from competency_ci.frameworks.table import Table, read_table
 from competency_ci.schema import TemplateSchema, load_schema
@@ -112,6 +113,7 @@ def check_table(
         row_problems, rows, refs = check_rows(table, schema, header)
         problems += row_problems
         problems += check_description(table, rows, header)
+        problems += check_registry(table, schema, header, config.registry, REGISTRIES)
         ctid_column = next(c.name for c in schema.columns.values() if c.kind == "ctid")
         id_column = next(c.name for c in schema.columns.values() if c.kind == "id")
         if header.position(id_column) is not None:  # without ids nothing can be resolved

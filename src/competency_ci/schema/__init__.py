@@ -100,6 +100,43 @@ class Column:
             return self.pattern.fullmatch
         return None
 
+    @cached_property
+    def advice(self) -> tuple[re.Pattern[str], str] | None:
+        """``competencyCi.advice``: the form a valid value should have, and the problem code of a
+        valid value without it (a date-time where CE keeps only the date, a short form CASS drops)."""
+        spec = self.extra.get("advice")
+        if not isinstance(spec, dict):
+            return None
+        return re.compile(spec["pattern"]), str(spec["code"])
+
+    @cached_property
+    def quiet(self) -> Callable[[str], object] | None:
+        """A test a value passes only when no rule of its own column has anything to say about it:
+        the constraint and the advice (what the bulk acceptor settles)."""
+        if self.advice is not None:
+            return self.advice[0].fullmatch
+        return self.validator
+
+    @property
+    def single_for(self) -> frozenset[str]:
+        """Row types on which a multi-valued column takes one value (``competencyCi.singleFor``)."""
+        return frozenset(self.extra.get("singleFor", ()))
+
+    def is_multiple(self, row_type: str | None) -> bool:
+        return self.multiple and row_type not in self.single_for
+
+    @property
+    def registry(self) -> str | None:
+        """``required``: a value is a CTID or a URI of the configured Credential Registry."""
+        value = self.extra.get("registry")
+        return value if isinstance(value, str) else None
+
+    @property
+    def fill(self) -> str | None:
+        """What `fix` fills an empty required cell from (``organization``: the configured CTID)."""
+        value = self.extra.get("fill")
+        return value if isinstance(value, str) else None
+
 
 @dataclass(frozen=True)
 class TemplateSchema:
@@ -119,6 +156,19 @@ class TemplateSchema:
     def is_template_row(self, type_value: str) -> bool:
         lowered = type_value.strip().lower()
         return any(lowered.startswith(prefix) for prefix in self.template_row_prefixes)
+
+    @cached_property
+    def vocabulary_aliases(self) -> tuple[tuple[str, str], ...]:
+        """(alias prefix, the prefix the descriptor's vocabulary URIs use): the same concept
+        scheme under another host or scheme (``purl.org`` / ``credreg.net``, ``http`` / ``https``)."""
+        pairs = []
+        for column in self.columns.values():
+            uris = list(column.vocabulary.values())
+            if not uris:
+                continue
+            canonical = uris[0][: uris[0].rstrip("/").rfind("/") + 1]
+            pairs += [(alias, canonical) for alias in column.extra.get("vocabularyAliases", ())]
+        return tuple(pairs)
 
     def type_for(self, row_type: str) -> str:
         """The ``@type`` value for a row type."""

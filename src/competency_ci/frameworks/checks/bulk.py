@@ -22,11 +22,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from itertools import chain, compress
 from operator import eq, itemgetter, lt
+from urllib.parse import urlsplit
 
 from competency_ci.frameworks import forked
 from competency_ci.frameworks.checks.cells import DESCRIPTION, NAME, V4_NIBBLES
 from competency_ci.frameworks.checks.header import check_header
 from competency_ci.frameworks.checks.structure import CtidIndex
+from competency_ci.frameworks.config import REGISTRIES
 from competency_ci.frameworks.table import Table, decode
 from competency_ci.schema import COMPETENCY, FRAMEWORK, Column, TemplateSchema
 
@@ -46,7 +48,7 @@ PARALLEL_BYTES = 2_000_000
 CHUNK = 1_000_000
 
 
-def _value(column: Column) -> str | None:
+def _value(column: Column, kind: str | None = None) -> str | None:
     """A clean cell of the column; None when no value is clean (the descriptor's ``export`` says
     CE would not see it as written: the precise checks warn about it)."""
     loss = column.export_loss
@@ -54,8 +56,26 @@ def _value(column: Column) -> str | None:
         if loss.dropped or not column.multiple:
             return None
         return rf"{_PIECE}(?:\|{_PIECE})+"  # several values: only one would change shape
-    value = rf"{_PIECE}(?:\|{_PIECE})*" if column.multiple else _PIECE
+    value = rf"{_PIECE}(?:\|{_PIECE})*" if column.is_multiple(kind) else _PIECE
     return rf"(?:{_QUOTED}|{value})"  # the quote first: one character settles which
+
+
+# A registry URI is right or wrong by the configured environment, which the acceptor does not
+# know: values naming a Credential Registry host, and any URI where only a CTID or a registry URI
+# will do (``"registry": "required"``), are left to the precise checks (``checks/registry.py``).
+_REGISTRY_HOSTS = "|".join(re.escape(urlsplit(url).netloc) for url in REGISTRIES.values())
+
+
+def _quiet(column: Column) -> Callable[[str], object] | None:
+    """The acceptor's test of a value: no rule of the column has anything to say about it."""
+    quiet = column.quiet
+    if column.kind != "ctid-or-uri" or column.references is not None or quiet is None:
+        return quiet
+    advice = column.advice
+    base = advice[0] if advice is not None else column.pattern
+    assert base is not None, "a reference column has a pattern"
+    refuse = "(?i:http)" if column.registry == "required" else f"(?i:{_REGISTRY_HOSTS})"
+    return re.compile(rf"(?!.*{refuse})(?:{base.pattern})").fullmatch
 
 
 def _needs(column: Column, kind: str) -> bool:
@@ -134,7 +154,7 @@ def _compile(header: tuple[str, ...], schema: TemplateSchema) -> RowPattern | No
                 if branches:
                     cell, marker = group(cell)
                     markers.append(marker)
-            elif kind not in column.rows or (value := _value(column)) is None:
+            elif kind not in column.rows or (value := _value(column, kind)) is None:
                 cell = ""  # a value here would not apply to the row, or not reach CE as written
             else:
                 cell = value
@@ -155,7 +175,7 @@ def _compile(header: tuple[str, ...], schema: TemplateSchema) -> RowPattern | No
     captured = []
     for i, column in enumerate(columns):
         groups = tuple((b, number(g[i])) for b, g in enumerate(named) if i in g)
-        valid = column.validator if column is not None else None
+        valid = _quiet(column) if column is not None else None
         if groups and column is not None and valid is not None:
             captured.append(Captured(column, groups, valid))
     branch = kinds.index(FRAMEWORK) if FRAMEWORK in kinds else -1

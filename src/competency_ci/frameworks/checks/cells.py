@@ -48,6 +48,7 @@ class CellRule:
     header: str
     column: Column
     valid: Callable[[str], object] | None
+    quiet: Callable[[str], object] | None  # valid and as the column's advice wants it
     single: bool
     reference: bool
     loss: ExportFact | None  # the column's values may not reach CE as written (descriptor ``export``)
@@ -82,6 +83,7 @@ def compile_rules(table: Table, header: Header) -> list[CellRule]:
                 header=table.header[index],
                 column=column,
                 valid=column.validator,
+                quiet=column.quiet,
                 single=not column.multiple,
                 reference=column.references is not None,
                 loss=column.export_loss,
@@ -253,7 +255,7 @@ class RowChecker:
             filter(None, map(self.kinds.__getitem__, positions))
         ):
             return False
-        return rule.valid is None or all(map(rule.valid, values))
+        return rule.quiet is None or all(map(rule.quiet, values))
 
     def _export_loss(self, rule: CellRule, fact: ExportFact, positions: list[int], values: list[str]) -> None:
         """A warning on each cell whose value CE will not see as written (the descriptor says why)."""
@@ -284,7 +286,7 @@ class RowChecker:
             rows = " and ".join(sorted(column.rows))
             self.emit("not-applicable", record, i, f"{column.name} applies to {rows} rows, not {kind}")
             return
-        if rule.single and sep in text:
+        if (rule.single or kind in column.single_for) and sep in text:
             if column.references == COMPETENCY:  # the one parent of a competency
                 self.emit("multiple-parents", record, i, quote(text))
             else:
@@ -297,6 +299,8 @@ class RowChecker:
             bad = self._diagnose(record, rule, text)
         elif not rule.single and sep in text and any(not p.strip() for p in text.split(sep)):
             self.emit("empty-piece", record, i, quote(text))
+        elif column.advice is not None and not column.advice[0].fullmatch(text):
+            self._advise(record, rule, text)
         if rule.reference:
             pieces = (text,) if rule.single else tuple(p.strip() for p in text.split(sep))
             refs[pos] = tuple(p for p in pieces if p and p not in bad)
@@ -319,6 +323,18 @@ class RowChecker:
                 detail += f" in {quote(text)}"
             self.emit(code, record, rule.index, detail)
         return set(bad)
+
+    def _advise(self, record: Record, rule: CellRule, text: str) -> None:
+        """A valid value that is not in the form the column's advice asks for (one problem per piece)."""
+        column = rule.column
+        assert column.advice is not None
+        pattern, code = column.advice
+        pieces = [text] if rule.single else [p.strip() for p in text.split(self.separator)]
+        for piece in dict.fromkeys(p for p in pieces if p and not pattern.fullmatch(p)):
+            detail = quote(piece) + (f" in {quote(text)}" if len(pieces) > 1 else "")
+            uri = column.vocabulary.get(piece)
+            hint = f"Write {uri}; `competency-ci fix` does it." if uri else None
+            self.emit(code, record, rule.index, detail, hint)
 
     def _requirements(self) -> None:
         """Columns a row type needs (absent columns are counted and reported once, on the header)."""

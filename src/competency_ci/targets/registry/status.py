@@ -13,6 +13,8 @@ from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from competency_ci.frameworks.normal import normal
+
 Statement = tuple[str, str, str, str]  # subject, predicate, value, kind ("" | "@id-node" | "@lang:xx")
 
 
@@ -55,7 +57,7 @@ def _objects(value: Any) -> Iterator[tuple[str, str]]:
             lang = value.get("@language")
             yield str(value["@value"]), f"@lang:{lang.lower()}" if isinstance(lang, str) else ""
         elif set(value) == {"@id"}:
-            yield str(value["@id"]), ""
+            yield normal(str(value["@id"])), ""
         elif _is_language_map(value):
             for lang, texts in value.items():
                 for text in [texts] if isinstance(texts, str) else texts:
@@ -64,7 +66,7 @@ def _objects(value: Any) -> Iterator[tuple[str, str]]:
             inner = sorted(statements({"@graph": [{**value, "@id": value.get("@id", "_:")}]}))
             yield json.dumps(inner), "@node"
     elif isinstance(value, str):
-        yield value, ""
+        yield normal(value), ""
     elif value is not None:
         yield json.dumps(value), ""
 
@@ -75,7 +77,9 @@ def statements(document: dict[str, Any]) -> set[Statement]:
     The rule: nodes are the items of ``@graph`` (or the document itself), keyed by ``@id``; every
     property value is one statement, and a list of values is a *set* of statements (CTDL-ASN
     properties are unordered, e.g. ``hasChild``, ``inLanguage``); a language map gives one statement
-    per text, tagged with the lower-cased language (``en-US`` and ``en-us`` are the same tag).
+    per text, tagged with the lower-cased language (``en-US`` and ``en-us`` are the same tag); a
+    URI is in the form ``frameworks.normal.normal`` compares it in (concept URIs in either published
+    form, CTIDs in lower case).
     ``@context`` and the graph's own ``@id`` (``{registry}/graph/{ctid}``) are not statements.
     """
     nodes = document.get("@graph")
@@ -85,7 +89,7 @@ def statements(document: dict[str, Any]) -> set[Statement]:
     for node in nodes:
         if not isinstance(node, dict):
             continue
-        subject = str(node.get("@id", "_:"))
+        subject = normal(str(node.get("@id", "_:")))
         for predicate, value in node.items():
             if predicate in ("@id", "@context"):
                 continue
