@@ -2,8 +2,8 @@
 
 Order of a run, so that nothing is written before everything it needs is known to be there:
 configuration and time budget; the approval delivery (token, repository, webhook address); the
-target's settings (server URL, organization, API key); the frameworks, validated; the key (or the
-sandbox's); then the first request.
+frameworks, validated; the target's settings (server URL, key or the sandbox's, organization, API
+key); then the first request.
 
 Exit codes: 0 every framework written or unchanged (plan: the plan could be applied); 1 validation
 problems, or a plan the target would refuse; 2 unusable input, configuration or key; 3 a remote
@@ -223,17 +223,18 @@ def signing_key(config: Config, server: str) -> tuple[Any, bool]:
 
     from competency_ci.http import is_loopback
     from competency_ci.sandbox.key import SANDBOX_KEY, sandbox_key
-    from competency_ci.targets.cass.signing import KeyLoadError, load_configured_key
+    from competency_ci.targets.cass.signing import KeyLoadError, NoKeyConfigured, load_configured_key
 
     try:
         return load_configured_key(config.cass.key_env, config.cass.key_file, config.root), False
-    except KeyLoadError as exc:
-        local = server == SANDBOX or is_loopback(urlsplit(server).hostname or "")
-        if not local or "no CASS signing key" not in str(exc):
+    except NoKeyConfigured as exc:
+        if server != SANDBOX and not is_loopback(urlsplit(server).hostname or ""):
             print(f"error: {exc}", file=sys.stderr)
-            if "no CASS signing key" in str(exc):
-                print(NO_KEY_HINT, file=sys.stderr)
+            print(NO_KEY_HINT, file=sys.stderr)
             raise SetupFailed(EXIT_USAGE) from None
+    except KeyLoadError as exc:  # a key is configured but unusable: never replaced by another
+        print(f"error: {exc}", file=sys.stderr)
+        raise SetupFailed(EXIT_USAGE) from None
     key, created = sandbox_key(config.root)
     verb = "generated a sandbox key in" if created else "using the sandbox key"
     where = "" if server == SANDBOX else f" for {server}, a server on this machine"

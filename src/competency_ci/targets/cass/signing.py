@@ -44,6 +44,10 @@ class KeyLoadError(Exception):
     """The signing key is missing, encrypted or unusable. The message never contains key material."""
 
 
+class NoKeyConfigured(KeyLoadError):
+    """Neither the environment variable nor a key file is set (the sandbox may supply its own key)."""
+
+
 def _hash(name: str) -> Any:
     from cryptography.hazmat.primitives import hashes
 
@@ -106,7 +110,7 @@ def load_configured_key(
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not UTF-8 text"
             raise KeyLoadError(f"key file {key_file} (cass.key-file) cannot be read: {reason}") from None
         return load_private_key(text, source=f"key file {key_file}")
-    raise KeyLoadError(
+    raise NoKeyConfigured(
         f"no CASS signing key: set the environment variable {key_env} to a PEM RSA private key, "
         "or name a file in the configuration (cass.key-file)"
     )
