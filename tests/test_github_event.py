@@ -273,10 +273,12 @@ def test_unreachable_commit_is_reported_missing(tmp_path: Path) -> None:
 
 @pytest.fixture
 def action_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest.MonkeyPatch:
-    """No action inputs, no secrets and no event in the environment; cwd is an empty directory."""
+    """On Actions, but no action inputs, no secrets and no event in the environment; cwd is an empty
+    directory. (Without GITHUB_ACTIONS the run would be a local one: tests/test_github_local.py.)"""
     monkeypatch.chdir(tmp_path)
     for name in (*gh.ENV.values(), *SECRET_ENV, "GITHUB_EVENT_NAME", "GITHUB_EVENT_PATH"):
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
     return monkeypatch
 
 

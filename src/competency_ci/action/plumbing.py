@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from competency_ci.report.escape import command, md_cell, md_code, md_link
+from competency_ci.report.escape import command, md_cell, md_code, md_link, one_line, stop_commands
 
 if TYPE_CHECKING:
     from competency_ci.frameworks.problems import Problem
@@ -234,6 +234,40 @@ def mask_commands(values: Iterable[str]) -> list[str]:
             if len(part) >= 4 and command("add-mask", part) not in lines:
                 lines.append(command("add-mask", part))
     return lines
+
+
+@dataclass(frozen=True)
+class Console:
+    """How a run says what it finds: workflow commands on GitHub Actions, or, in a local run
+    (``competency-ci github --local``, the default outside Actions), the same findings as plain
+    text, so a person sees in a terminal what the action would report on a pull request."""
+
+    local: bool = False
+
+    def masks(self, values: Iterable[str]) -> list[str]:
+        """Masks tell the runner what to hide; a terminal has no runner (and nothing prints a secret)."""
+        return [] if self.local else mask_commands(values)
+
+    def annotation(self, level: str, message: str) -> str:
+        """``::error title=competency-ci::…`` on Actions; ``error: …`` locally."""
+        if self.local:
+            return f"{level}: {one_line(message)}"
+        return command(level, message, title="competency-ci")
+
+    def untrusted(self, text: str) -> str:
+        """Text that may quote files: between stop-commands on Actions; a ``note:`` line locally."""
+        return f"note: {one_line(text)}" if self.local else stop_commands(text)
+
+    def report(self, summary: str, outputs: Mapping[str, str]) -> str:
+        """What the action hands the runner at the end (the job summary, the step outputs), printed
+        locally; on Actions nothing: they go to the runner's files."""
+        if not self.local:
+            return ""
+        records = "".join(output_record(name, value) for name, value in outputs.items())
+        return (
+            f"\n--- job summary (Markdown, as the action writes it to $GITHUB_STEP_SUMMARY) ---\n"
+            f"{summary.rstrip()}\n\n--- step outputs ($GITHUB_OUTPUT) ---\n{records}"
+        )
 
 
 def output_record(name: str, value: str, delimiter: str | None = None) -> str:

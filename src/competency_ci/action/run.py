@@ -67,15 +67,16 @@ class Job:
     summary: list[str] = field(default_factory=list)
     outputs: dict[str, str] = field(default_factory=dict)
     code: int = EXIT_OK
+    console: gh.Console = field(default_factory=gh.Console)
 
     def fail(self, code: int, message: str) -> None:
         """An error as an annotation (escaped: messages may quote file contents) and in the summary."""
         self.code = worst(self.code, code)
-        emit(esc.command("error", message, title="competency-ci"))
+        emit(self.console.annotation("error", message))
         self.summary.append(f"> [!CAUTION]\n> {esc.md_text(message)}\n")
 
     def note(self, message: str) -> None:
-        emit(esc.stop_commands(message))
+        emit(self.console.untrusted(message))
         self.summary.append(f"> [!NOTE]\n> {esc.md_text(message)}\n")
 
 
@@ -138,26 +139,68 @@ def read_event(environ: dict[str, str]) -> tuple[str, Any]:
         raise gh.ActionError(f"cannot read the event payload {path}: {exc}") from None
 
 
-def run_action(mode_option: str | None, config_option: str | None, environ: dict[str, str]) -> int:
-    """The whole action run; returns the exit code."""
+def is_local(local: bool | None, environ: dict[str, str]) -> bool:
+    """A local run unless on GitHub Actions (``GITHUB_ACTIONS`` set) or an event is given."""
+    if local is not None:
+        return local
+    return not environ.get("GITHUB_ACTIONS") and not environ.get("GITHUB_EVENT_NAME")
+
+
+def local_event(root: Path, base: str | None) -> gh.Event:
+    """What a local run reviews: the working tree's framework files, those changed since ``base``
+    (as on a pull request against it) when given, else all of them (as on a manual run)."""
+    from competency_ci.gitfiles import GitError, resolve
+
+    try:
+        head: str | None = resolve("HEAD", root)
+    except GitError:
+        head = None
+    try:
+        base_sha = resolve(base, root) if base else None
+    except GitError:
+        raise gh.ActionError(f"--base {base}: no such commit") from None
+    if base_sha and head is None:
+        raise gh.ActionError(f"--base {base}: this folder is not a git work tree with commits")
+    reason = f"local run: the changes since {base}" if base else "local run: every framework file"
+    return gh.Event("local", gh.REVIEW, base_sha, head, reason=reason)
+
+
+def run_action(
+    mode_option: str | None,
+    config_option: str | None,
+    environ: dict[str, str],
+    *,
+    local: bool | None = None,
+    base: str | None = None,
+) -> int:
+    """The whole action run; returns the exit code. ``local`` (default: not on Actions) prints
+    what the action would report as plain text and reviews only; ``base``: the revision a local
+    review compares with."""
+    console = gh.Console(local=is_local(local, environ))
     # Masks first: nothing may print a secret before GitHub knows to hide it. Secrets passed as
     # plain environment variables (the names the other commands read) are masked too.
     secret_vars = [gh.ENV[name] for name in gh.SECRET_INPUTS] + list(SECRET_ENV)
-    emit(*gh.mask_commands(environ.get(var, "") for var in secret_vars))
+    emit(*console.masks(environ.get(var, "") for var in secret_vars))
     try:
         settings = gh.settings_from_env(environ)
         mode = mode_option or settings.mode
         config = configure(load_config(settings.config or config_option), settings)
         check_urls(config, environ)
         configured = (config.cass.key_env, config.approval.webhook_secret_env)
-        emit(*gh.mask_commands(environ.get(var, "") for var in configured if var not in secret_vars))
-        name, payload = read_event(environ)
-        event = gh.parse_event(name, payload, environ.get("GITHUB_REF"))
+        emit(*console.masks(environ.get(var, "") for var in configured if var not in secret_vars))
+        if console.local:
+            if mode == "publish":
+                raise gh.ActionError("a local run only reviews; publish with `competency-ci publish`")
+            event = local_event(config.root, base)
+        else:
+            name, payload = read_event(environ)
+            event = gh.parse_event(name, payload, environ.get("GITHUB_REF"))
     except (gh.ActionError, ConfigError) as exc:
-        emit(esc.command("error", str(exc), title="competency-ci"))
+        emit(console.annotation("error", str(exc)))
         return EXIT_USAGE
     action = {"validate": gh.REVIEW, "plan": gh.REVIEW, "publish": gh.PUBLISH}.get(mode, event.action)
-    job = Job(settings, config, event, action, plan=mode in ("auto", "plan"), environ=environ)
+    plan = mode in ("auto", "plan")
+    job = Job(settings, config, event, action, plan=plan, environ=environ, console=console)
     try:
         if action == gh.IGNORE:
             job.summary.append(f"## competency-ci\n\nNothing to do: {esc.md_text(event.reason)}.\n")
@@ -175,6 +218,9 @@ def finish(job: Job) -> None:
     job.outputs.setdefault("changed-frameworks", "[]")
     job.outputs.setdefault("published", "[]")
     job.outputs.setdefault("approval-issue-url", "")
+    if job.console.local:
+        sys.stdout.write(job.console.report("\n".join(job.summary), job.outputs))
+        return
     gh.append_file(job.environ.get("GITHUB_STEP_SUMMARY"), gh.fit_summary("\n".join(job.summary)))
     gh.append_file(
         job.environ.get("GITHUB_OUTPUT"),
@@ -234,12 +280,13 @@ def changes_json(changes: list[FileChange] | None, files: dict[str, Path]) -> st
 
 
 def validate(job: Job, paths: list[Path]) -> ValidationResult:
-    from competency_ci.frameworks.validate import validate_paths
+    from competency_ci.frameworks.validate import ValidationResult, validate_paths
     from competency_ci.report import problems as report
 
-    result = validate_paths([str(p) for p in paths], job.config)
+    # no file (a pull request that only deletes frameworks) is nothing to check, not the whole root
+    result = validate_paths([str(p) for p in paths], job.config) if paths else ValidationResult()
     if result.files or result.unusable:
-        emit(report.github(result).rstrip("\n"))
+        emit((report.text if job.console.local else report.github)(result).rstrip("\n"))
     for path, reason in result.unusable.items():
         job.fail(EXIT_USAGE, f"{path}: {reason}")
     job.summary.append(gh.problems_markdown(result.problems, report.summary(result)))
@@ -366,7 +413,7 @@ def comment_on_pull_request(job: Job, review: PullRequestReview, *, create: bool
             f"The review comment on pull request #{number} could not be written: {exc}. The workflow's "
             "job needs `permissions: pull-requests: write`."
         )
-        emit(esc.command("warning", message, title="competency-ci"))
+        emit(job.console.annotation("warning", message))
         job.summary.append(f"> [!WARNING]\n> {esc.md_text(message)}\n")
 
 

@@ -13,9 +13,29 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         choices=MODES,
         help="what to do (default: the CCI_MODE environment variable, else auto: decided by the event)",
     )
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument(
+        "--local",
+        action="store_true",
+        default=None,
+        help="print what the action would report, as plain text, and only review (the default "
+        "outside GitHub Actions, when GITHUB_ACTIONS and GITHUB_EVENT_NAME are unset)",
+    )
+    where.add_argument(
+        "--actions",
+        dest="local",
+        action="store_false",
+        help="write workflow commands and the runner's files, as on GitHub Actions",
+    )
+    parser.add_argument(
+        "--base",
+        metavar="REV",
+        help="local run: review the framework files changed since REV, as a pull request against it "
+        "(default: every framework file)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     from competency_ci.commands.github import github
 
-    return github(args.mode, args.config)
+    return github(args.mode, args.config, local=args.local, base=args.base)
