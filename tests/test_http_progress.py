@@ -114,3 +114,22 @@ def test_the_command_line_prints_progress_on_stderr(tmp_path: Path, run_cli: Any
     assert len(shown) == 2
     assert re.fullmatch(retry.format(2), shown[0]) and re.fullmatch(retry.format(3), shown[1])
 
+
+def test_a_publish_in_several_batches_says_how_far_it_is(tmp_path: Path, lines: list[str]) -> None:
+    from competency_ci.frameworks.build import load_frameworks
+    from competency_ci.frameworks.config import Config
+    from competency_ci.sandbox import SandboxServer
+    from competency_ci.targets.cass.client import CassClient
+    from competency_ci.targets.cass.publish import publish_frameworks
+    from publish_support import our_key
+    from validate_support import FW, GOOD
+
+    (tmp_path / "f.csv").write_text(GOOD)
+    frameworks = load_frameworks(tmp_path / "f.csv", Config(root=tmp_path))
+    with SandboxServer("127.0.0.1", 0) as sandbox:
+        client = CassClient(sandbox.url, our_key(), timeout=10, batch_objects=2)
+        result = publish_frameworks(frameworks, Config(root=tmp_path), sandbox.url, our_key(), client=client)
+    assert result.ok
+    assert result.frameworks[0].objects_written == 6  # the framework, 3 competencies, 2 relations
+    # the framework object goes first on its own, then batches of two
+    assert lines == [f"{FW}: {n} of 6 objects written" for n in (1, 3, 5, 6)]

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from competency_ci.frameworks.config import Config
 from competency_ci.frameworks.model import Framework
+from competency_ci.http import progress as report_progress
 from competency_ci.targets.cass.client import (
     SEARCH_IDS,
     AuthError,
@@ -384,6 +385,10 @@ def _put(client: CassClient, batch: list[CassObject], progress: Progress) -> Non
             continue
         sent = [short_id(o["@id"]) for o in pending]
         progress.written.update(i for i in sent if i in saved)
+        if len(progress.planned) > client.batch_objects:  # several batches: say how far it is
+            done, total = len(progress.written), len(progress.planned)
+            ctid = progress.framework_id.rsplit("/", 1)[-1]
+            report_progress(f"{ctid}: {done} of {total} objects written")
         refused = [i for i in sent if i not in saved]
         if refused:
             raise Refused(refused)
