@@ -15,7 +15,7 @@ import pytest
 
 from approval_fixtures import API_KEY, GITHUB_TOKEN, KITCHEN, KNIVES, SERVICE, write_repository
 from competency_ci.approval.request import read_state
-from competency_ci.commands.approval import NOTHING_WAITING, NOTHING_WRITTEN
+from competency_ci.commands.approval import NOTHING_OFFLINE, NOTHING_WAITING, NOTHING_WRITTEN
 from competency_ci.frameworks.build import load_frameworks
 from competency_ci.frameworks.config import load_config
 from competency_ci.frameworks.jsonld import framework_to_graph
@@ -177,10 +177,7 @@ def test_a_failed_approval_request_is_made_again_by_the_rerun(
     assert [m for m, _ in github.log()[before:]] == ["GET"]
 
     # Live and current in the Registry: nothing waits, nothing is asked.
-    config = load_config(world["config"])
-    for path in sorted((world["root"] / "frameworks").glob("*.csv")):
-        for fw in load_frameworks(path, config):
-            world["registry"].make_live(framework_to_graph(fw, config.registry_url, config.language))
+    make_live(world)
     before = len(github.requests)
     code, out, err = run_cli(*args)
     assert code == 0
@@ -278,26 +275,52 @@ def test_request_approval_dry_run_and_real_run_agree_when_nothing_is_to_approve(
     monkeypatch.setenv("GITHUB_TOKEN", GITHUB_TOKEN)
     result = str(world["root"] / "result.json")
     assert run_cli("publish", "--result-file", result)[0] == 0
+    make_live(world)
     assert run_cli("publish", "--result-file", result)[0] == 0  # the second writes nothing
     assert [f["outcome"] for f in json.loads(Path(result).read_text("utf-8"))["frameworks"]] == [
         "unchanged"
     ] * 3
-    runs = {
-        extra: run_cli("request-approval", "--result", result, *extra)
-        for extra in [(), ("--dry-run",), ("--dry-run", "--check-registry")]
-    }
-    assert {extra: (code, out) for extra, (code, out, _) in runs.items()} == {
-        extra: (0, NOTHING_WRITTEN + "\n") for extra in runs
-    }
+    real = run_cli("request-approval", "--result", result)
+    dry = run_cli("request-approval", "--result", result, "--dry-run", "--check-registry")
+    assert real == dry == (0, NOTHING_WRITTEN + "\n", "")
+    offline = run_cli("request-approval", "--result", result, "--dry-run")
+    assert offline == (
+        0,
+        NOTHING_OFFLINE + "\n",
+        "dry run: the Registry was not read (what is live, whether the organization is published); "
+        "add --check-registry to read it\n",
+    )
+    real = run_cli("request-approval")
+    dry = run_cli("request-approval", "--dry-run", "--check-registry")
+    assert real == dry == (0, NOTHING_WAITING + "\n", "")
+    assert world["github"].requests == []
 
+
+def test_request_approval_from_a_rerun_result_asks_for_what_still_waits(
+    world: dict[str, Any], run_cli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """publish --result-file, then request-approval --result: a re-run's record says "unchanged",
+    and the request still lists what waits in the Registry."""
+    monkeypatch.setenv("GITHUB_TOKEN", GITHUB_TOKEN)
+    result = str(world["root"] / "result.json")
+    assert run_cli("publish", "--result-file", result)[0] == 0
+    assert run_cli("publish", "--result-file", result)[0] == 0  # the re-run: nothing written
+    code, out, err = run_cli("request-approval", "--result", result)
+    assert err == ""
+    assert (code, out) == (
+        0,
+        f"approval (github-issue): opened issue #1 (https://github.com/{REPO}/issues/1)\n",
+    )
+    state = read_state(world["github"].issues[1]["body"])
+    assert state is not None and [i.ctid for i in state.items] == list(ORDER)
+
+
+def make_live(world: dict[str, Any]) -> None:
+    """CE approved and published every framework of the repository, as it is."""
     config = load_config(world["config"])
     for path in sorted((world["root"] / "frameworks").glob("*.csv")):
         for fw in load_frameworks(path, config):
             world["registry"].make_live(framework_to_graph(fw, config.registry_url, config.language))
-    real = run_cli("request-approval")
-    dry = run_cli("request-approval", "--dry-run", "--check-registry")
-    assert real[:2] == dry[:2] == (0, NOTHING_WAITING + "\n")
-    assert world["github"].requests == []
 
 
 def test_registry_publish_markdown_is_markdown_only(

@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 
 NOTHING_WRITTEN = "Nothing to approve: the publish wrote no framework, and none waits in the Registry."
 NOTHING_WAITING = "Nothing to approve: every framework is live in the Registry and current."
+NOTHING_OFFLINE = "Nothing to approve: the publish wrote no framework."  # a dry run without the Registry
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,8 @@ def request_approval(options: RequestOptions) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_REMOTE
     if not request.items:
-        print(NOTHING_WRITTEN if record is not None else NOTHING_WAITING)
+        offline = options.dry_run and not options.check_registry
+        print(NOTHING_WAITING if record is None else NOTHING_OFFLINE if offline else NOTHING_WRITTEN)
         return EXIT_OK
     if delivery is None:
         sys.stdout.write(show(request, kind, options.format))
@@ -94,7 +96,8 @@ def make_request(
     shared: Budget,
     record: PublishRecord | None = None,
 ) -> Request:
-    """With a publish record: what it wrote. Without: what the Registry does not have yet.
+    """With a publish record: what it wrote, and what it left unchanged that the Registry does not
+    have yet (so a re-run publish does not drop a request). Without: what the Registry does not have yet.
 
     A dry run reads no service unless asked (``--check-registry``): it lists every framework given
     and says on stderr what it did not check.
@@ -114,9 +117,11 @@ def make_request(
         return build_request(frameworks, config, record=record, commit=commit, run_url=link)
     reader = RegistryReader(config.registry_url, budget=shared)
     org_live = organization_published(config, shared)
-    if record is not None:
-        return build_request(
-            frameworks, config, record=record, commit=commit, run_url=link, organization_live=org_live
+    if record is not None:  # what it wrote, and what it left unchanged that still waits (a re-run)
+        from competency_ci.approval.delivery import request_after_publish as after_publish
+
+        return after_publish(
+            frameworks, config, record, reader, commit=commit, run_url=link, organization_live=org_live
         )
     entries = read_live(frameworks, config, reader)
     waiting = [e for e in entries if e.status.state.waiting]
