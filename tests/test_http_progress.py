@@ -133,3 +133,46 @@ def test_a_publish_in_several_batches_says_how_far_it_is(tmp_path: Path, lines: 
     assert result.frameworks[0].objects_written == 6  # the framework, 3 competencies, 2 relations
     # the framework object goes first on its own, then batches of two
     assert lines == [f"{FW}: {n} of 6 objects written" for n in (1, 3, 5, 6)]
+
+
+@pytest.mark.parametrize(
+    ("exc", "words"),
+    [
+        ("ConnectionError", "connection refused"),
+        ("ConnectTimeout", "no connection within the time limit"),
+        ("ReadTimeout", "no answer within the time limit"),
+        ("ChunkedEncodingError", "the answer was cut off"),
+        ("SSLError", "TLS certificate not trusted"),
+        ("ConnectionError-dns", "host name not found"),
+        ("ConnectionError-reset", "connection reset by the server"),
+        ("ConnectionError-other", "ConnectionError"),
+    ],
+)
+def test_reasons_in_words(exc: str, words: str) -> None:
+    """The exceptions as requests raises them (their messages as urllib3 words them); only the fixed
+    words come out, never the exception's own text (which may hold a URL)."""
+    import requests
+
+    from competency_ci.http import reason
+
+    made = {
+        "ConnectionError": requests.ConnectionError(
+            "HTTPConnectionPool(host='127.0.0.1', port=9): Max retries exceeded with url: /api/ping "
+            "(Caused by NewConnectionError(': Failed to establish a new connection: [Errno 111] "
+            "Connection refused'))"
+        ),
+        "ConnectTimeout": requests.ConnectTimeout("timed out"),
+        "ReadTimeout": requests.ReadTimeout("Read timed out. (read timeout=60)"),
+        "ChunkedEncodingError": requests.exceptions.ChunkedEncodingError("IncompleteRead(10 bytes read)"),
+        "SSLError": requests.exceptions.SSLError(
+            "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed"
+        ),
+        "ConnectionError-dns": requests.ConnectionError(
+            "Failed to resolve 'cass.example.org' ([Errno -2] Name or service not known)"
+        ),
+        "ConnectionError-reset": requests.ConnectionError(
+            "('Connection aborted.', ConnectionResetError(104, 'Connection reset by peer'))"
+        ),
+        "ConnectionError-other": requests.ConnectionError("https://user@cass.example.org/?key=secret"),
+    }[exc]
+    assert reason(made) == words
