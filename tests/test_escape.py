@@ -87,14 +87,18 @@ def test_markdown_escaping() -> None:
     assert esc.md_cell("a|b") == "a\\|b"
     assert esc.md_text("- item") == "\\- item"
     assert esc.md_text("12. item") == "12\\. item"
-    assert esc.md_text("# head [x](y) *e* _u_ ~s~") == "\\# head \\[x\\](y) \\*e\\* \\_u\\_ \\~s\\~"
+    assert (
+        esc.md_text("# head [x](y) ![i](t) *e* _u_ ~s~")
+        == "\\# head [x\\](y) ![i\\](t) \\*e\\* \\_u\\_ \\~s\\~"
+    )
+    assert (esc.md_text("1.4 data"), esc.md_cell("- item"), esc.md_text("-x")) == ("1.4 data", "- item", "-x")
     assert esc.md_code("a`b``c") == "```a`b``c```"
     assert esc.md_code("`x`") == "`` `x` ``"
     assert esc.md_code("a|b", table=True) == "`a\\|b`"
     assert esc.md_code("x\ry") == "`x y`"
     assert esc.md_link("CE", "https://x.org/a b") == "CE"
     assert esc.md_link("CE", "javascript:alert(1)") == "CE"
-    assert esc.md_link("C[E]", "https://x.org/g/1") == "[C\\[E\\]](https://x.org/g/1)"
+    assert esc.md_link("C[E](u)", "https://x.org/g/1") == "[C[E\\](u)](https://x.org/g/1)"
     assert esc.one_line("a\rb\u2028c") == "a\\rb\\u2028c"
 
 

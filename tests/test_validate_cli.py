@@ -137,7 +137,7 @@ def test_rules_change_levels_and_off_drops(repo: Path, run_cli) -> None:  # type
     [
         ("rules:\n  no-such-code: error\n", "rules: unknown key(s) no-such-code; allowed: "),
         ("rules:\n  bad-date: loud\n", "rules.bad-date: expected error, warning, notice or off, got 'loud'"),
-        ("paths: [1, 2]\n", "paths: expected a string or a list of strings, got [1, 2]"),
+        ("paths: [1, 2]\n", "paths: expected a string or a list of strings, got a list holding a number"),
         ("rules: [\n", "invalid YAML"),
     ],
 )

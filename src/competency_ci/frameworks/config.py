@@ -100,6 +100,9 @@ def _strings(value: Any, key: str) -> list[str]:
         return [value]
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
         return list(value)
+    if isinstance(value, list):
+        odd = next(v for v in value if not isinstance(v, str))
+        raise ConfigError(f"{key}: expected a string or a list of strings, got a list holding {_kind(odd)}")
     raise ConfigError(f"{key}: expected a string or a list of strings, got {_kind(value)}")
 
 

@@ -136,8 +136,8 @@ def one_line(text: str) -> str:
 
 # CommonMark lets a backslash escape any ASCII punctuation; these are the ones that mean something
 # in GitHub's Markdown (emphasis, links, images, code, tables, headings, lists, quotes, strikeout).
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]#|~])")
-_MD_LEADING = re.compile(r"^(\s*)(?:([-+=])|(\d+)(?=[.)]))")
+_MD_SPECIAL = re.compile(r"([\\`*_#|~]|\](?=[(\[]))")  # a bracket only where a link would begin
+_MD_LEADING = re.compile(r"^(\s*)(?:([-+=])(?=\s|$)|(\d+)(?=[.)](?:\s|$)))")  # a list item or a heading
 _MENTION = re.compile(r"@(?=[A-Za-z0-9])")
 
 
@@ -154,18 +154,18 @@ def md_text(text: str) -> str:
     """Untrusted text in a Markdown paragraph, list item or heading: rendered literally.
 
     Line breaks become spaces (no new block can start), HTML is escaped (no ``<img>`` beacon, no
-    ``</details>``), Markdown punctuation is backslash-escaped (no links, images, emphasis or
-    leading list/heading/quote syntax) and ``@name`` gets a zero-width space (nobody is notified).
+    ``</details>``), Markdown punctuation is backslash-escaped (no links, images, emphasis, code or
+    leading list/heading syntax) and ``@name`` gets a zero-width space (nobody is notified).
     """
-    text = _MD_SPECIAL.sub(r"\\\1", _flat(text))
-    text = _MD_LEADING.sub(_leading, text, count=1)
-    text = html.escape(text, quote=False)
-    return _MENTION.sub("@" + INERT, text)
+    return _MD_LEADING.sub(_leading, md_cell(text), count=1)
 
 
 def md_cell(text: str) -> str:
-    """Untrusted text in a Markdown table cell (``|`` is escaped by :func:`md_text`)."""
-    return md_text(text)
+    """Untrusted text in a Markdown table cell: as :func:`md_text`, less the leading list syntax a
+    cell cannot start (``|`` is escaped with the rest of the punctuation)."""
+    text = _MD_SPECIAL.sub(r"\\\1", _flat(text))
+    text = html.escape(text, quote=False)
+    return _MENTION.sub("@" + INERT, text)
 
 
 def md_code(text: str, *, table: bool = False) -> str:
