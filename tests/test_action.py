@@ -491,7 +491,7 @@ def test_pull_request_comment_is_created_then_edited_never_duplicated(job: Job) 
     assert comment_requests(job, count) == [("GET", COMMENTS), ("PATCH", edit)]
     (edited,) = job.github.comments[12]
     label = "Bravo #34;quoted#34; #60;b#62;#91;x#93;#60;#47;b#62; #64;alice"
-    text = 'Bravo "quoted" &lt;b&gt;\\[x\\]&lt;/b&gt; @\u200balice'
+    text = 'Bravo "quoted" &lt;b&gt;[x]&lt;/b&gt; @\u200balice'
     assert edited["body"] == (
         f"{MARKER}\n## competency-ci review of pull request #12\n\n"
         "1 file OK · 1 framework with changes (competencies: 1 added, 1 changed) · "
