@@ -166,6 +166,25 @@ def test_request_lost_before_the_server_is_read_back_then_resent(
     assert snapshot(sandbox) == clean_state
 
 
+@pytest.mark.parametrize("faulty", [[Fault("multiPut", "status", 504, first=3)]], indirect=True)
+def test_gateway_timeout_on_a_write_is_read_back_not_retried(
+    faulty: Any, frameworks: list[Framework], clean_state: Any
+) -> None:
+    """A gateway's 504 says nothing about the server behind it: the write is read back, then only
+    what is missing is sent (here everything: the proxy answered without forwarding)."""
+    proxy, sandbox = faulty
+    result, fake = run(proxy, frameworks)
+    assert result.ok and statuses(result) == ALL_WRITTEN
+    bulk = [line for line in proxy.log if "/repo/" in line]
+    assert bulk[3:6] == [
+        "POST sky/repo/multiPut [1]: injected 504",
+        "POST sky/repo/multiGet [1]: forwarded 200",
+        "POST sky/repo/multiPut [1]: forwarded 200",
+    ]
+    assert fake.sleeps == []  # no backoff: a read-back, not a retry
+    assert snapshot(sandbox) == clean_state
+
+
 @pytest.mark.parametrize(
     "faulty", [[Fault("multiPut", "stall", first=3, contains="Competency", stall=1.5)]], indirect=True
 )

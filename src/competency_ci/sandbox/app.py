@@ -458,25 +458,26 @@ class CassApp:
         types = search.wanted_types(query)
         sheet = self._sheet(request, None)
         hits = []
-        for stored in self.store.scan(types):
-            if hint and not _in_index(stored.type, str(hint)):
+        in_index: dict[str | None, bool] = {}
+        for key, type_name, version, body, readers in self.store.scan_bodies(types):
+            if hint and not in_index.setdefault(type_name, _in_index(type_name, str(hint))):
                 continue
-            obj = self._parsed(stored)
-            if matcher(obj) and self._visible(stored, stored.body, sheet):
+            obj = self._parsed(key, version, body)
+            if matcher(obj) and (not readers or sheet.may_read(body, self.admin_keys)):
                 hits.append(obj)
         page = hits[start : start + size]
         if params.get("ids") is not None:
             return Response.json([o.get("@id") for o in page if o.get("@id")])
         return Response.json(page)
 
-    def _parsed(self, stored: Stored) -> dict[str, Any]:
+    def _parsed(self, key: str, version: int, body: str) -> dict[str, Any]:
         """Stored bodies parsed once per version: a publish searches the same relations many times."""
-        cached = self._parsed_cache.get(stored.key)
-        if cached is None or cached[0] != stored.version:
+        cached = self._parsed_cache.get(key)
+        if cached is None or cached[0] != version:
             if len(self._parsed_cache) > 200_000:
                 self._parsed_cache.clear()
-            cached = (stored.version, json.loads(stored.body))
-            self._parsed_cache[stored.key] = cached
+            cached = (version, json.loads(body))
+            self._parsed_cache[key] = cached
         return cached[1]
 
 

@@ -32,6 +32,12 @@ def words(text: str) -> tuple[str, ...]:
     return tuple(_WORD.findall(text.lower()))
 
 
+@lru_cache(maxsize=65_536)
+def _joined(text: str) -> str:
+    """A value's words as one string (its hash is kept: the whole-value test stays cheap)."""
+    return " ".join(words(text))
+
+
 def _values(value: Any) -> Iterable[str]:
     if isinstance(value, list):
         for v in value:
@@ -50,16 +56,25 @@ class _Phrases:
     field: str | None  # None: any field
     phrases: frozenset[tuple[str, ...]]
     anything: bool = False  # ``field:*``: the field exists
+    lengths: frozenset[int] = frozenset()
+    joined: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "lengths", frozenset(len(p) for p in self.phrases))
+        object.__setattr__(self, "joined", frozenset(" ".join(p) for p in self.phrases))
 
     def __call__(self, obj: dict[str, Any]) -> bool:
-        values = _values(obj if self.field is None else obj.get(self.field))
+        value = obj if self.field is None else obj.get(self.field)
+        values = (value,) if isinstance(value, str) else _values(value)
         if self.anything:
             return any(True for _ in values)
-        lengths = {len(p) for p in self.phrases}
-        for value in values:
-            found = words(value)
-            for n in lengths:
-                if any(found[i : i + n] in self.phrases for i in range(len(found) - n + 1)):
+        phrases, whole = self.phrases, self.joined
+        for text in values:
+            if _joined(text) in whole:  # the common case: a whole value, e.g. an id
+                return True
+            found = words(text)
+            for n in self.lengths:
+                if n < len(found) and any(found[i : i + n] in phrases for i in range(len(found) - n + 1)):
                     return True
         return False
 

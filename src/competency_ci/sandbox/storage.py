@@ -12,6 +12,7 @@ import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS objects (
@@ -61,6 +62,8 @@ class Store:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
+        self.generation = 0  # counts writes and deletes: what a cached scan was read at
+        self._scanned: tuple[tuple[int, tuple[str, ...] | None], list[Any]] | None = None
 
     def close(self) -> None:
         with self._lock:
@@ -137,6 +140,7 @@ class Store:
                 self._db.execute("ROLLBACK")
                 raise
             self._db.execute("COMMIT")
+            self.generation += 1
 
     def _claimable_aliases(self, writes: list[Write]) -> list[tuple[str, str]]:
         """(alias, key) rows this batch may set. An object's own key always names it. Any other
@@ -179,6 +183,7 @@ class Store:
             self._db.execute("BEGIN")
             self._db.executemany("DELETE FROM objects WHERE key = ?", rows)
             self._db.execute("COMMIT")
+            self.generation += 1
 
     def scan(self, type_names: Iterable[str] | None = None) -> list[Stored]:
         """Every current object (optionally of some types), in id order: the search backend."""
@@ -190,6 +195,26 @@ class Store:
         with self._lock:
             rows = self._db.execute(query + " ORDER BY id", params).fetchall()
         return [Stored(k, i, t, v, b, json.loads(o), bool(r)) for k, i, t, v, b, o, r in rows]
+
+    def scan_bodies(
+        self, type_names: Iterable[str] | None = None
+    ) -> list[tuple[str, str | None, int, str, bool]]:
+        """(key, type, version, body, readers) of every current object, in id order: what search
+        needs, without decoding owners it does not look at. Kept until the next write: a publish
+        sends many searches in a row."""
+        query = "SELECT key, type, version, body, readers FROM objects"
+        params: list[str] = []
+        if type_names is not None:
+            params = list(type_names)
+            query += f" WHERE type IN ({','.join('?' * len(params))})"
+        with self._lock:
+            wanted = (self.generation, None if type_names is None else tuple(params))
+            if self._scanned is not None and self._scanned[0] == wanted:
+                return self._scanned[1]
+            rows = self._db.execute(query + " ORDER BY id", params).fetchall()
+            result = [(k, t, v, b, bool(r)) for k, t, v, b, r in rows]
+            self._scanned = (wanted, result)
+        return result
 
     def count(self) -> int:
         with self._lock:

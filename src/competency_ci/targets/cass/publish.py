@@ -207,12 +207,8 @@ def read_server(
     missing = [i for i in dict.fromkeys(listed) if i not in current]
     if missing:
         current.update(client.multi_get(missing))
-    everything = frozenset(wanted)
-    left = {
-        mf.id: find_left_behind(client, mf.id, _competencies(mf, current), everything, current, owner_pem)
-        for mf in first
-    }
-    return current, left
+    ends = {mf.id: _competencies(mf, current) for mf in first}
+    return current, find_left_behind(client, ends, frozenset(wanted), current, owner_pem)
 
 
 def _members(framework: Mapping[str, Any]) -> list[str]:
@@ -242,19 +238,22 @@ def _search_relations(client: CassClient, ends: list[str]) -> list[str]:
 
 def find_left_behind(
     client: CassClient,
-    framework_id: str,
-    ends: set[str],
+    ends: Mapping[str, set[str]],
     wanted: frozenset[str],
     current: dict[str, dict[str, Any]],
     owner_pem: str,
-) -> list[str]:
-    """Objects of ours that an earlier run left behind: relations touching the framework's
-    competencies (and, through them, competencies) that this run does not want and that no
-    framework on the server lists. Found by search, not from the framework's own list, which a
-    failed run may already have rewritten. Fetched objects are added to ``current``."""
-    seen = set(ends)
-    frontier = sorted(ends)
-    candidates: list[str] = []
+) -> dict[str, list[str]]:
+    """Per framework id, the objects of ours an earlier run left behind: relations touching the
+    framework's competencies (``ends``), and through them competencies, that this run does not want
+    and that no framework on the server lists. Found by search, not from the framework's own list,
+    which a failed run may already have rewritten; one search per 400 competencies of the whole run.
+    Fetched objects are added to ``current``."""
+    home: dict[str, str] = {}  # competency -> the framework it was reached from
+    for framework_id, competencies in ends.items():
+        for end in competencies:
+            home.setdefault(end, framework_id)
+    frontier = sorted(home)
+    left: dict[str, list[str]] = {framework_id: [] for framework_id in ends}
     while frontier:
         found: list[str] = []
         for start in range(0, len(frontier), SEARCH_IDS):
@@ -263,19 +262,20 @@ def find_left_behind(
             i for i in dict.fromkeys(short_id(f) for f in found) if i not in current and i not in wanted
         ]
         current.update(client.multi_get(unknown) if unknown else {})
-        far: set[str] = set()
+        far: dict[str, str] = {}
         for rid in unknown:
             rel = current.get(rid)
             if not rel or rel.get("@type") != "Relation" or not is_owner(rel, owner_pem):
                 continue
-            rel_ends = {short_id(str(rel.get("source", ""))), short_id(str(rel.get("target", "")))}
-            if not rel_ends & seen:  # the search matched words of a longer id: not one of ours
+            rel_ends = [short_id(str(rel.get(end, ""))) for end in ("source", "target")]
+            near = [e for e in rel_ends if e in home]
+            if not near:  # the search matched words of a longer id: not one of ours
                 continue
-            candidates.append(rid)
-            far.update(rel_ends - seen - wanted)
-        seen.update(far)
-        fetched = client.multi_get(sorted(i for i in far if i not in current)) if far else {}
-        current.update(fetched)
+            left[home[near[0]]].append(rid)
+            for end in rel_ends:
+                if end not in home and end not in wanted:
+                    far.setdefault(end, home[near[0]])
+        current.update(client.multi_get(sorted(i for i in far if i not in current)) if far else {})
         frontier = sorted(
             i
             for i in far
@@ -283,15 +283,17 @@ def find_left_behind(
             and obj.get("@type") == "Competency"
             and is_owner(obj, owner_pem)
         )
-        candidates.extend(frontier)
+        home.update(far)
+        for competency in frontier:
+            left[far[competency]].append(competency)
+    candidates = [i for found in left.values() for i in found]
     if not candidates:
-        return []
-    return [i for i in candidates if i not in _listed_anywhere(client, candidates, framework_id, current)]
+        return left
+    listed = _listed_anywhere(client, candidates, current)
+    return {framework_id: [i for i in found if i not in listed] for framework_id, found in left.items()}
 
 
-def _listed_anywhere(
-    client: CassClient, ids: list[str], framework_id: str, current: dict[str, dict[str, Any]]
-) -> set[str]:
+def _listed_anywhere(client: CassClient, ids: list[str], current: dict[str, dict[str, Any]]) -> set[str]:
     """Which of ``ids`` some framework on the server lists (then they are not left behind)."""
     frameworks: list[str] = []
     for start in range(0, len(ids), SEARCH_IDS):
