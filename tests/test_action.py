@@ -508,6 +508,15 @@ def test_pull_request_comment_is_created_then_edited_never_duplicated(job: Job) 
     assert job.run("pull_request", pull_request(base, head2), head2, "refs/pull/12/merge", {}).exit_code == 0
     assert comment_requests(job, count) == [("GET", COMMENTS)]
     assert len(job.github.comments[12]) == 1
+    # Back to the base version: no framework file changed, and the comment says so.
+    head3 = job.commit({PATH: framework()}, branch="feature")
+    count = len(job.github.requests)
+    assert job.run("pull_request", pull_request(base, head3), head3, "refs/pull/12/merge", {}).exit_code == 0
+    assert comment_requests(job, count) == [("GET", COMMENTS), ("PATCH", edit)]
+    assert [c["body"] for c in job.github.comments[12]] == [
+        f"{MARKER}\n## competency-ci review of pull request #12\n\nno changes · at commit `{head3[:12]}`\n\n"
+        f"### Changes\n\nNo framework changes.\n\n{FOOTER}"
+    ]
 
 
 def test_pull_request_comment_holds_the_plan_and_never_edits_a_persons_comment(job: Job) -> None:

@@ -318,7 +318,7 @@ def review(job: Job) -> None:
     else:
         if not changes:
             job.summary.append("No framework files changed.\n")
-            comment_on_pull_request(job, PullRequestReview(title, diffs=[]), create=False)
+            comment_on_pull_request(job, pull_request_review(job, title, None, diffs=[]), create=False)
             return
         selected = [files[c.new_path] for c in changes if c.new_path in files]
     result = validate(job, selected)
@@ -360,7 +360,10 @@ def diff_section(
     return diffs, old, new
 
 
-def pull_request_review(job: Job, title: str, result: ValidationResult) -> PullRequestReview:
+def pull_request_review(
+    job: Job, title: str, result: ValidationResult | None, diffs: list[FrameworkDiff] | None = None
+) -> PullRequestReview:
+    """What the review comment starts from: the problems, the commit, where the job summary is."""
     from competency_ci.report.problems import summary
 
     environ = job.environ
@@ -369,8 +372,9 @@ def pull_request_review(job: Job, title: str, result: ValidationResult) -> PullR
     run_url = f"{server}/{repository}/actions/runs/{run_id}" if repository and run_id else None
     return PullRequestReview(
         title,
-        problems=list(result.problems),
-        problems_headline=summary(result),
+        problems=list(result.problems) if result else [],
+        problems_headline=summary(result) if result else "",
+        diffs=diffs,
         commit=job.event.head,
         summary_url=run_url,
     )
