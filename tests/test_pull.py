@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import requests
 
 from competency_ci.frameworks.build import is_structure, load_frameworks
 from competency_ci.frameworks.config import load_config
@@ -444,3 +447,64 @@ def test_source_urls_follow_the_one_url_policy(repo: Path, run_cli: Any) -> None
     )
     code, _, err = run_cli("pull", "--server", "ftp://cass.example.org/api/", "--framework", FW)
     assert code == 2 and "ftp://cass.example.org/api/" in err
+
+
+def test_a_framework_made_in_the_cass_editor_is_pulled_by_its_guid(
+    sandbox: SandboxServer, repo: Path, run_cli: Any
+) -> None:
+    """Objects as CASS's editor saves them: CASS ids with versions, plain text, a narrows relation."""
+    guid, child, parent, rel = (
+        "4cd9ff53-294a-4ed6-a330-5c0870da315a",
+        "a2222222-2222-4222-8222-222222222222",
+        "b3333333-3333-4333-8333-333333333333",
+        "c4444444-4444-4444-8444-444444444444",
+    )
+    base, now = f"{sandbox.url}data/schema.cassproject.org.0.4.", int(time.time() * 1000)
+    objects = [
+        {
+            "@context": "https://schema.cassproject.org/0.4",
+            "@type": "Competency",
+            "@id": f"{base}Competency/{parent}/{now}",
+            "name": "Cook safely",
+        },
+        {
+            "@context": "https://schema.cassproject.org/0.4",
+            "@type": "Competency",
+            "@id": f"{base}Competency/{child}/{now}",
+            "name": {"en": "Wash hands"},
+        },
+        {
+            "@context": "https://schema.cassproject.org/0.4",
+            "@type": "Relation",
+            "@id": f"{base}Relation/{rel}/{now}",
+            "relationType": "narrows",
+            "source": f"{base}Competency/{child}",
+            "target": f"{base}Competency/{parent}",
+        },
+        {
+            "@context": "https://schema.cassproject.org/0.4",
+            "@type": "Framework",
+            "@id": f"{base}Framework/{guid}/{now}",
+            "name": "Kitchen",
+            "description": "Made in the editor",
+            "competency": [f"{base}Competency/{parent}", f"{base}Competency/{child}"],
+            "relation": [f"{base}Relation/{rel}"],
+        },
+    ]
+    saved = requests.post(
+        f"{sandbox.url}sky/repo/multiPut", files={"data": (None, json.dumps(objects))}, timeout=10
+    )
+    assert saved.status_code == 200 and len(saved.json()) == 4
+    code, out, err = run_cli("pull", "--server", sandbox.url, "--framework", f"ce-{guid}", "-o", "pulled")
+    assert (code, out, err) == (
+        0,
+        f"wrote pulled/kitchen-4cd9ff53.csv: Kitchen (ce-{guid}), 2 competencies\n",
+        "",
+    )
+    assert (repo / "pulled" / "kitchen-4cd9ff53.csv").read_text("utf-8") == (
+        "@id,@type,ceterms:ctid,ceasn:name,ceasn:description,ceasn:competencyText,ceasn:isTopChildOf,"
+        "ceasn:isChildOf\n"
+        f"ce-{guid},ceasn:CompetencyFramework,ce-{guid},Kitchen,Made in the editor,,,\n"
+        f"ce-{parent},ceasn:Competency,ce-{parent},,,Cook safely,ce-{guid},\n"
+        f"ce-{child},ceasn:Competency,ce-{child},,,Wash hands,,ce-{parent}\n"
+    )
