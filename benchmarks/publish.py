@@ -32,7 +32,7 @@ from competency_ci.sandbox import SandboxServer
 from competency_ci.targets.cass.publish import PublishResult, publish_frameworks
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from publish_support import HEADER, our_key
+from publish_support import HEADER, our_key, with_publisher
 
 
 def ctid(kind: str, n: int) -> str:
@@ -42,14 +42,14 @@ def ctid(kind: str, n: int) -> str:
 def generate(path: Path, count: int, changed: set[int]) -> None:
     """A framework of ``count`` competencies: 100 top-level ones, the rest children of those."""
     fw = ctid("fw", 0)
-    rows = [HEADER, f"{fw},ceasn:CompetencyFramework,Benchmark,A large framework.,en-US,Bench Org,,,,"]
+    rows = [f"{fw},ceasn:CompetencyFramework,Benchmark,A large framework.,en-US,Bench Org,,,,"]
     for n in range(count):
         text = f"Competency number {n}" + (" (revised)" if n in changed else "")
         if n < 100:
             rows.append(f"{ctid('c', n)},ceasn:Competency,,,,,{text},,{fw},")
         else:
             rows.append(f"{ctid('c', n)},ceasn:Competency,,,,,{text},,,{ctid('c', n % 100)}")
-    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    path.write_text("\n".join(with_publisher(HEADER, rows)) + "\n", encoding="utf-8")
 
 
 def measure(label: str, sandbox: SandboxServer, path: Path) -> dict[str, object]:

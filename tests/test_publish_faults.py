@@ -7,6 +7,7 @@ and the tests never wait.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -201,6 +202,19 @@ def test_slow_write_is_never_sent_twice(faulty: Any, frameworks: list[Framework]
     assert proxy.log[stalled + 1] == f"POST sky/repo/multiGet [{count}]: forwarded 200"  # read back
     assert puts_seen_by(sandbox) == puts_sent(proxy)  # every batch reached the server exactly once
     assert snapshot(sandbox) == clean_state
+
+
+def test_requests_are_bounded_and_their_timeouts_grow_with_the_payload() -> None:
+    from competency_ci.targets.cass.client import batches, json_size
+
+    assert Timeouts().read(0, 0) == 20.0
+    assert Timeouts().read(1_000, 900_000) == pytest.approx(20.0 + 20.0 + 9.0)
+    objects = [{"@id": f"x{i}", "text": "y" * 100} for i in range(2_500)]
+    assert [len(b) for b in batches(objects, 10**9)] == [1_000, 1_000, 500]  # by count
+    by_bytes = list(batches(objects, 50_000))
+    assert sum(len(b) for b in by_bytes) == 2_500
+    for batch, following in itertools.pairwise(by_bytes):  # each as full as it may be
+        assert json_size(batch) < 50_000 <= json_size([*batch, following[0]])
 
 
 @pytest.mark.parametrize("faulty", [[Fault("multiPut", "status", 500, first=3, times=None)]], indirect=True)

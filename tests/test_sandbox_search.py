@@ -82,10 +82,15 @@ def test_unparsable_queries_are_400(server: SandboxServer, query: str) -> None:
     assert response.text == f"Failed to parse query [{query}]"
 
 
-def test_the_search_is_not_a_write(server: SandboxServer) -> None:
+def test_the_search_is_not_a_write_but_a_post_of_data_is(server: SandboxServer) -> None:
     before = len(server.writes())
     post_search(server, q="*")
+    requests.get(server.url + "data", params={"q": "*"}, timeout=10)
     assert len(server.writes()) == before
+    obj = {"@context": CTX, "@id": REG + "ce-5", "@type": "Competency", "name": "Echo"}
+    written = requests.post(server.url + "data/", files={"data": (None, json.dumps(obj))}, timeout=10)
+    assert written.status_code == 200 and len(server.writes()) == before + 1
+    assert requests.get(server.url + "data/ce-5", timeout=10).json()["name"] == "Echo"
 
 
 def test_words_and_one_pass_or_groups() -> None:

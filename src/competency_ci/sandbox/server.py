@@ -37,12 +37,13 @@ class RequestRecord:
     status: int
     request_bytes: int  # body bytes received
     response_bytes: int  # body bytes sent
+    search: bool = False  # ``/api/data`` with ``q`` or ``searchParams``: a read (§1.2)
 
     @property
     def is_write(self) -> bool:
         """A request that can change stored objects (bulk or single writes and deletes)."""
         route = self.path.split("?", 1)[0]
-        if route in ("/api/data", "/api/data/"):  # no object named: a search (§1.2), or nothing
+        if self.search:
             return False
         return route in _WRITE_PATHS or (route.startswith("/api/data/") and self.method in ("POST", "DELETE"))
 
@@ -144,7 +145,10 @@ class _Handler(BaseHTTPRequestHandler):
         except Exception as exc:  # never a traceback on the wire: a plain 500 like CASS
             response = Response.text(500, f"Error: {type(exc).__name__}")
         # logged before the answer leaves, so a client that got its response sees it in the log
-        record = RequestRecord(self.command, self.path, response.status, len(body), len(response.body))
+        search = path.rstrip("/") == "/api/data" and ("q=" in query or b'name="searchParams"' in body)
+        record = RequestRecord(
+            self.command, self.path, response.status, len(body), len(response.body), search
+        )
         sandbox._record(record)
         self.send_response(response.status)
         if response.content_type:

@@ -190,7 +190,10 @@ class CassClient:
         self.session = session or new_session()
         self.sleep, self.clock, self.wall_ms = sleep, clock, wall_ms
         # one budget for every request of the run (the project's retry rule, competency_ci.http)
-        policy = RetryPolicy(attempts=100, first_delay=first_delay, max_delay=max_delay, total=timeout)
+        # per request, ``timeouts`` decides (it grows with the payload); the budget caps it
+        policy = RetryPolicy(
+            attempts=100, first_delay=first_delay, max_delay=max_delay, total=timeout, timeout=timeout
+        )
         self.budget = Budget(policy, clock)
         self.info: ServerInfo | None = None
         self.requests = 0
