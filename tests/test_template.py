@@ -128,7 +128,7 @@ def test_instructions_without_sample_are_row_2(run_cli) -> None:  # type: ignore
     assert code == 0 and len(rows) == 2
     assert rows[1][1].startswith("instruction: ")
     assert rows[1][PUBLISHING.index("ceterms:ctid")] == (
-        "Required if available for frameworks and competencies. Credential Transparency Identifier:"
+        "Required for frameworks and competencies. Credential Transparency Identifier:"
         " ce- followed by a UUID, 39 characters, lower case."
     )
 
@@ -218,7 +218,9 @@ def test_sample_values_pass_their_columns_checks(run_cli, tmp_path: Path) -> Non
     with target.open("w", encoding="utf-8", newline="") as handle:
         csv.writer(handle, lineterminator="\n").writerows(rows)
     code, out, _ = run_cli("validate", "--format", "json", str(target))
-    groups = {CODES[p["code"]].group for p in json.loads(out)["problems"]}
+    # (what CE will show of a value, not its form: the CE-view warnings the export facts give)
+    ce_view = {"not-shown-by-ce", "reshaped-by-ce"}
+    groups = {CODES[p["code"]].group for p in json.loads(out)["problems"] if p["code"] not in ce_view}
     assert code == 1
     # One sample row serves both row types, so its ids collide and its references point nowhere:
     # structure findings only, none about a header, a row's requirements or any value's form.
