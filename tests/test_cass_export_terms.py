@@ -33,6 +33,7 @@ FORMS = {
     "language-map-list",
     "language-map-single-when-one",
     "identifier-value",
+    "alignment-objects",
     "single-when-one",
     "dropped",
 }
@@ -88,6 +89,7 @@ def test_every_column_states_what_ce_sees(column: Column) -> None:
     if column.jsonld in ("languageMap", "languageMapList"):
         assert fact["form"].startswith("language-map"), column.name
     assert (fact["form"] == "identifier-value") == (column.jsonld == "versionIdentifier")
+    assert (fact["form"] == "alignment-objects") == (column.jsonld == "alignmentList")
 
 
 def test_the_package_names_its_export_sources() -> None:
@@ -165,7 +167,7 @@ def test_the_term_ce_gets_follows_from_the_term_map(
         # tagged values compact into CE's language map whatever default cass2ceasn.json gives
         assert theirs.get("@container") == "@language", column.name
         assert "@type" not in own, column.name
-    elif fact["form"] != "identifier-value":
+    elif fact["form"] not in ("identifier-value", "alignment-objects"):
         # a plain value lands on CE's term only when both contexts give it the same datatype (or
         # ceasn.js sets the term itself afterwards, as it does the CTID)
         # (or the mapping sends the value typed, as it does numbers)
@@ -272,7 +274,10 @@ def shape_of(value: Any) -> str:
         inner = next(iter(value.values()))
         return "language-map-list" if isinstance(inner, list) else "language-map"
     if isinstance(value, dict) or (isinstance(value, list) and value and isinstance(value[0], dict)):
-        return "identifier-value" if "ceterms:identifierValueCode" in json.dumps(value) else "object"
+        text = json.dumps(value)
+        if "ceterms:identifierValueCode" in text:
+            return "identifier-value"
+        return "alignment-objects" if "ceterms:targetNode" in text else "object"
     return "strings" if isinstance(value, list) else "single"
 
 
@@ -289,6 +294,7 @@ ALLOWED = {  # what each form allows for the one-value examples sent here
     "language-map-single-when-one": {"language-map"},
     "single-when-one": {"single"},
     "identifier-value": {"identifier-value"},
+    "alignment-objects": {"alignment-objects"},
 }
 
 

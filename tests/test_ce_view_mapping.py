@@ -403,3 +403,16 @@ def test_publish_guide_holds_the_generated_export_table() -> None:
     assert page[start : page.index("<!-- export-table:end -->")] == export_table(), (
         "regenerate with: python -m competency_ci.targets.cass.mapping export"
     )
+
+
+def test_occupation_types_are_sent_as_the_alignment_objects_convert_builds() -> None:
+    onet = "https://www.onetonline.org/link/summary/15-1252.00"
+    fw = Framework(FW, FW, 2, "f.csv", {"ceasn:name": "F", "ceasn:inLanguage": ["en"]})
+    comp = Competency(C1, C1, 3, {"ceasn:competencyText": "C", "ceterms:occupationType": [onet]})
+    comp.framework = fw
+    fw.competencies.append(comp)
+    result = map_framework(fw, registry_url=REGISTRY, cass_base=BASE, owner_pem=OWNER)
+    assert result.items[0].data["ceterms:occupationType"] == [
+        {"@type": "ceterms:CredentialAlignmentObject", "ceterms:targetNode": {"@id": onet}}
+    ]
+    assert result.losses == []  # it reaches CE: no warning

@@ -293,7 +293,6 @@ def test_new_columns_validate_and_reach_the_graph(tmp_path: Path) -> None:
     text = with_new_columns()
     # valid; only what CASS's export would not show CE as written is warned about (the export facts)
     assert cells(text) == {
-        ("f.csv", 2, "L", "ceterms:occupationType", "not-shown-by-ce"),
         ("f.csv", 2, "S", "ceasn:repositoryDate", "not-shown-by-ce"),
         ("f.csv", 3, "U", "asn:hasProgressionLevel", "reshaped-by-ce"),
     }

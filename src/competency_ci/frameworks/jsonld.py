@@ -133,7 +133,7 @@ def _to_jsonld(column: Column, value: Value, lang: str, registry_url: str) -> An
     if container == "versionIdentifier":
         return [_identifier(piece, lang) for piece in _as_list(value)]
     if container == "alignmentList":  # ceterms:CredentialAlignmentObject, the URI as its target
-        return [{"@type": ALIGNMENT_TYPE, "ceterms:targetNode": v} for v in _as_list(value)]
+        return [alignment_object(v) for v in _as_list(value)]
     if container == "alignmentCode":  # a code of a named classification (O*NET-SOC, NAICS, CIP)
         alignment = column.extra["alignment"]
         return [
@@ -157,6 +157,12 @@ def _identifier(value: str, lang: str) -> Json:
 
 def _same(value: str) -> Any:
     return value
+
+
+def alignment_object(target: str, ref: Callable[[str], Any] = _same) -> Json:
+    """A ``ceterms:CredentialAlignmentObject`` whose target is ``target`` (``ref`` gives the URI its
+    form: plain in a graph, ``{"@id"}`` for CASS, whose export context does not know the property)."""
+    return {"@type": ALIGNMENT_TYPE, "ceterms:targetNode": ref(target)}
 
 
 def identifier_value(

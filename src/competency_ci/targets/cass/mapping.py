@@ -27,8 +27,9 @@ CASS); text as ``{"@value", "@language"}`` in the framework's language (the key 
 its language maps), since the export tags plain strings ``en-us``; every competency with its
 language, since the export gives one without ``["en"]``; version identifiers as
 ``ceterms:IdentifierValue`` objects, as ``convert`` and CASS's CSV importer build them; numbers
-typed ``xsd:float``, the type CE's context gives them. Values the export drops or reshapes whatever
-is sent are listed per cell (``MappedFramework.losses``).
+typed ``xsd:float``, the type CE's context gives them; occupation, industry and program types as
+``ceterms:CredentialAlignmentObject`` nodes, as ``convert`` builds them. Values the export drops or
+reshapes whatever is sent are listed per cell (``MappedFramework.losses``).
 
 Every object has a distinct id: a framework or competency without a CTID, or two objects on one
 id, is an internal error (``IdentityError``), never a publish.
@@ -44,7 +45,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from competency_ci.frameworks.build import is_ctid
-from competency_ci.frameworks.jsonld import identifier_value, language_key, resource_uri
+from competency_ci.frameworks.jsonld import alignment_object, identifier_value, language_key, resource_uri
 from competency_ci.frameworks.model import Competency, Framework, Value
 from competency_ci.schema import COMPETENCY, FRAMEWORK, Column, TemplateSchema, load_schema
 from competency_ci.targets.cass.ids import short_id, timestamp
@@ -216,6 +217,11 @@ def _value(registry_url: str, column: Column, value: Value, lang: str) -> Any:
                 ref=lambda uri: {"@id": uri},
             )
             for piece in pieces
+        ]
+    if container == "alignmentList":
+        targets = [value] if isinstance(value, str) else value
+        return [
+            alignment_object(_uri(registry_url, column, t), ref=lambda uri: {"@id": uri}) for t in targets
         ]
     if column.kind == "number" and isinstance(value, str):
         return {"@value": value, "@type": XSD_FLOAT}
@@ -433,6 +439,7 @@ FORMS = {
     "language-map-list": "texts keyed by the framework's language",
     "language-map-single-when-one": "texts keyed by the framework's language (one text: not a list)",
     "identifier-value": "`ceterms:IdentifierValue` objects",
+    "alignment-objects": "`ceterms:CredentialAlignmentObject` objects",
     "single-when-one": "a list (one value: a single value)",
     "dropped": "nothing",
 }

@@ -75,6 +75,8 @@ def _text(item: Any, lang: str) -> list[str]:
             return _text(item["@value"], lang)
         if "@id" in item:
             return _text(item["@id"], lang)
+        if "ceterms:targetNode" in item:  # an alignment object (occupationType, ...): its target
+            return _text(item["ceterms:targetNode"], lang)
         if not item:
             return []
         key = lang if lang in item else next((k for k in item if k.lower() == lang), next(iter(item)))
