@@ -91,3 +91,17 @@ def changed_files(base: str, head: str, pathspecs: list[str], cwd: Path) -> list
 def read_at(rev: str, path: str, top: Path) -> bytes:
     """The bytes of ``path`` (relative to the top level) at revision ``rev``."""
     return git(["show", f"{rev}:{path}"], top)
+
+
+def changed_since(base: str, pathspecs: list[str], cwd: Path) -> list[FileChange]:
+    """CSV files that differ between ``base`` and the work tree (``plan --git BASE``)."""
+    try:
+        resolve(base, cwd)
+    except GitError:
+        raise GitError(f"unknown revision {base!r}") from None
+    output = git(["diff", "--name-status", "-z", "-M", base, "--", *pathspecs], cwd)
+    return [
+        c
+        for c in parse_name_status(output)
+        if any(p is not None and p.lower().endswith(".csv") for p in (c.old_path, c.new_path))
+    ]

@@ -8,6 +8,10 @@ Contract: `registry-and-approval.md` §2 (2020-21 server code). One server answe
   -> ``RegistryAssistantResponse``; validation failures are HTTP 200 with ``Successful: false`` and
   CE's messages (§2.6); a successful publish makes the graph live at ``/graph/{ctid}`` and reports
   ``WasChanged: false`` when the graph equals the live one.
+- ``DELETE /assistant/CompetencyFramework/delete`` with the key and a JSON ``DeleteRequest``
+  (``{CTID | CTIDList[<=50], PublishForOrganizationIdentifier}``, §2.3, §2.7) -> ``{Successful,
+  Messages}``; the frameworks leave ``/graph``. CE's messages: no CTID or organization, more than 50
+  CTIDs, a framework another organization published, one that is not there (§2.6).
 
 Tests script transient failures with ``force(Reply(503, headers={"Retry-After": "0"}))`` and make
 frameworks live (as if CE had approved them) with ``make_live(graph)``.
@@ -64,12 +68,15 @@ class RegistryServer(RecordingServer):
             if body is None:
                 return Reply(200, _failed("Error - please provide a valid Competency Framework request."))
             return self._format(body)
-        if request.method == "POST" and route == "/assistant/CompetencyFramework/publishGraph":
+        if route in ("/assistant/CompetencyFramework/publishGraph", "/assistant/CompetencyFramework/delete"):
             auth = request.headers.get("Authorization", "")
             if not auth.lower().startswith("apitoken ") or len(auth) <= 36:
                 return Reply(401, _failed("Error a valid API key must be provided in the header"))
             if auth[len("ApiToken ") :] != self.api_key:
                 return Reply(401, _failed(f"Error: invalid apiKey: {auth[len('ApiToken ') :]}"))
+        if request.method == "DELETE" and route == "/assistant/CompetencyFramework/delete":
+            return self._delete(body or {})
+        if request.method == "POST" and route == "/assistant/CompetencyFramework/publishGraph":
             if body is None:
                 return Reply(
                     200,
@@ -79,6 +86,38 @@ class RegistryServer(RecordingServer):
                 )
             return self._publish(body)
         return Reply(404, {"Message": "No HTTP resource was found that matches the request URI."})
+
+    def _delete(self, body: dict[str, Any]) -> Reply:
+        org = _get(body, "PublishForOrganizationIdentifier")
+        listed = _get(body, "CTIDList")
+        ctids = [str(c) for c in listed] if isinstance(listed, list) and listed else []
+        if not ctids and isinstance(_get(body, "CTID"), str):
+            ctids = [_get(body, "CTID")]
+        if not ctids or not isinstance(org, str) or not org:
+            return Reply(
+                200,
+                _delete_failed(
+                    "Error - please provide a valid delete request with a CTID, and the owning organization."
+                ),
+            )
+        if len(ctids) > 50:
+            return Reply(200, _delete_failed("A maximum of 50 CTIDs may be requested at a time."))
+        messages = []
+        for ctid in ctids:
+            if ctid not in self.live:
+                messages.append(
+                    "Error: The requested document was not found, so you could say the Delete was "
+                    "successful, or maybe check the input CTID!"
+                )
+            elif self.owners.get(ctid, org) != org:
+                messages.append(
+                    "Error: Suspcious request. The provided data owner CTID is different from the data "
+                    "owner CTID used for previous requests."
+                )
+            else:
+                del self.live[ctid]
+                self.owners.pop(ctid, None)
+        return Reply(200, {"Successful": not messages, "Messages": messages})
 
     def _publish(self, body: dict[str, Any]) -> Reply:
         org = _get(body, "PublishForOrganizationIdentifier")
@@ -219,3 +258,8 @@ def _framework_messages(fw: dict[str, Any], competencies: list[dict[str, Any]]) 
 
 def _failed(*messages: str) -> dict[str, Any]:
     return {"Successful": False, "WasChanged": False, "Messages": list(messages)}
+
+
+def _delete_failed(*messages: str) -> dict[str, Any]:
+    """Delete answers ``{Successful, Messages}`` (§2.5)."""
+    return {"Successful": False, "Messages": list(messages)}

@@ -33,6 +33,19 @@ def add_publish_arguments(parser: argparse.ArgumentParser) -> None:
         help="cass (default), or registry: the Registry Assistant API, for organizations CE approved "
         "to publish by API (key in $CE_REGISTRY_API_KEY)",
     )
+    parser.add_argument(
+        "--git",
+        metavar="BASE",
+        dest="git_base",
+        help="retire the frameworks that were in the framework files at git revision BASE and are no "
+        "longer in the working tree (how, by the configuration's `retire`: deprecate or delete)",
+    )
+    parser.add_argument(
+        "--record",
+        metavar="FILE",
+        help="the publish record of the last publish (publish --result-file): retire the frameworks it "
+        "lists that are no longer in the repository",
+    )
 
 
 def add_approval_argument(parser: argparse.ArgumentParser) -> None:

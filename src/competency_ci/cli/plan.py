@@ -23,6 +23,8 @@ def run(args: argparse.Namespace) -> int:
             allow_insecure_http=args.allow_insecure_http,
             timeout=args.timeout,
             format=args.format,
+            git_base=args.git_base,
+            record=args.record,
             dry_run=True,
         )
     )

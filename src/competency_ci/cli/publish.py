@@ -34,6 +34,8 @@ def run(args: argparse.Namespace) -> int:
             allow_insecure_http=args.allow_insecure_http,
             timeout=args.timeout,
             format=args.format,
+            git_base=args.git_base,
+            record=args.record,
             dry_run=args.dry_run,
             result_file=args.result_file,
             request_approval=args.request_approval,

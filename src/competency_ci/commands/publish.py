@@ -31,8 +31,10 @@ from competency_ci.frameworks.config import Config, ConfigError, load_config
 
 if TYPE_CHECKING:
     from competency_ci.approval.delivery import Delivery
+    from competency_ci.frameworks.model import Framework
     from competency_ci.http import Budget
     from competency_ci.targets.base import Target, TargetOutcome, TargetPlan
+    from competency_ci.targets.retire import Retirement
 
 SANDBOX = "sandbox"
 TARGETS = ("cass", "registry")
@@ -54,6 +56,8 @@ class PublishOptions:
     request_approval: str | None = None
     commit: str | None = None
     run_url: str | None = None
+    git_base: str | None = None  # retire what left the framework files since this revision
+    record: str | None = None  # retire what this publish record lists and the repository no longer has
 
 
 @dataclass
@@ -77,11 +81,12 @@ def plan(options: PublishOptions) -> int:
     shared = budget(options.timeout)
     try:
         frameworks = load_frameworks_checked(list(options.paths), config, options.format, "plan")
+        frameworks, retiring = retirements(options, config, frameworks)
         opened = open_target(options, config, shared, publishing=False)
     except SetupFailed as exc:
         return exc.code
     try:
-        planned = opened.target.plan(frameworks)
+        planned = opened.target.plan(frameworks, retiring)
     finally:
         opened.close()
     if planned.error is not None:
@@ -99,11 +104,12 @@ def publish(options: PublishOptions) -> int:
     delivery = None if options.dry_run else approval_delivery(options, config, shared)
     try:
         frameworks = load_frameworks_checked(list(options.paths), config, options.format, "publish")
+        frameworks, retiring = retirements(options, config, frameworks)
         opened = open_target(options, config, shared, publishing=not options.dry_run)
     except SetupFailed as exc:
         return exc.code
     try:
-        planned = opened.target.plan(frameworks)
+        planned = opened.target.plan(frameworks, retiring)
         if options.format != "json":
             sys.stdout.write(planned.render(options.format))
         refused(opened, planned)
@@ -135,6 +141,38 @@ def publish(options: PublishOptions) -> int:
         )
         return code or asked
     return code
+
+
+def retirements(
+    options: PublishOptions, config: Config, frameworks: list[Framework]
+) -> tuple[list[Framework], list[Retirement]]:
+    """The frameworks to publish and those to retire (``targets/retire.py``): from ``--git BASE``
+    (the old versions of the framework files changed since BASE) and ``--record FILE``."""
+    from competency_ci.targets.retire import Gone, gone_in_git, gone_in_record, split
+
+    gone: list[Gone] = []
+    if options.git_base:
+        from competency_ci.frameworks.validate import git_pathspecs
+        from competency_ci.gitfiles import GitError, changed_since, top_level
+
+        try:
+            top = top_level(config.root)
+            include, exclude = git_pathspecs(config)
+            changes = changed_since(options.git_base, include + exclude, config.root)
+        except GitError as exc:
+            print(f"error: --git {options.git_base}: {exc}", file=sys.stderr)
+            raise SetupFailed(EXIT_USAGE) from None
+        gone += gone_in_git(changes, options.git_base, config, top)
+    if options.record:
+        from competency_ci.targets.record import parse_record
+
+        try:
+            record = parse_record(json.loads(Path(options.record).read_text("utf-8")))
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            print(f"error: --record {options.record}: {exc}", file=sys.stderr)
+            raise SetupFailed(EXIT_USAGE) from None
+        gone += gone_in_record(record)
+    return split(frameworks, gone, config.retire)
 
 
 def approval_delivery(options: PublishOptions, config: Config, shared: Budget) -> Delivery | None:

@@ -65,6 +65,7 @@ class Config:
     rules: dict[str, Level] = field(default_factory=dict)
     cass: CassConfig = field(default_factory=CassConfig)
     approval: ApprovalConfig = field(default_factory=ApprovalConfig)
+    retire: str = "deprecate"  # a framework deleted from the repository or marked Deprecated
 
     def level(self, code: str, default: Level) -> Level:
         return self.rules.get(code, default)
@@ -190,7 +191,9 @@ TOP_KEYS = {
     "rules",
     "cass",
     "approval",
+    "retire",
 }
+RETIRE_MODES = ("deprecate", "delete")
 
 
 def parse_config(data: Any, root: Path, path: Path | None = None) -> Config:
@@ -218,6 +221,10 @@ def parse_config(data: Any, root: Path, path: Path | None = None) -> Config:
             raise ConfigError(f"assistant: expected the Registry Assistant API base URL, got {assistant!r}")
         cfg.assistant_url = _url(assistant, "assistant").rstrip("/")
     cfg.organization = _str(raw, "organization", "")
+    if (retire := _str(raw, "retire", "")) is not None:
+        if retire not in RETIRE_MODES:
+            raise ConfigError(f"retire: expected {' or '.join(RETIRE_MODES)}, got {retire!r}")
+        cfg.retire = retire
     rules = _section(raw.get("rules"), "rules", set(CODES))
     for code, level in rules.items():
         if level is False:  # YAML 1.1 reads a bare `off` as false

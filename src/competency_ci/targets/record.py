@@ -5,7 +5,7 @@ separate steps (or jobs). Shape (``schema_version`` 1)::
 
     {"schema_version": 1, "target": "cass" | "registry", "server": "<base URL>",
      "frameworks": [{"ctid": "ce-...", "name": "...", "path": "frameworks/a.csv",
-                     "outcome": "written" | "unchanged" | "failed",
+                     "outcome": "written" | "unchanged" | "failed" | "deleted",
                      "changes": {"added": 0, "removed": 0, "changed": 0, "moved": 0,
                                  "properties": 0, "new": false} | null,
                      "url": "<where the target holds it>" | null, "messages": ["..."],
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from competency_ci.frameworks.diff import FrameworkDiff
 
 SCHEMA_VERSION = 1
-OUTCOMES = ("written", "unchanged", "failed")
+OUTCOMES = ("written", "unchanged", "failed", "deleted")  # deleted: a retired framework
 CHANGE_KINDS = ("added", "removed", "changed", "moved")
 COUNTS = (*CHANGE_KINDS, "properties")
 IDENTITY = ("ctid", "name", "path")

@@ -7,8 +7,9 @@ target has, and the markdown account.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from competency_ci.targets.base import Verification, with_verification
@@ -20,7 +21,9 @@ if TYPE_CHECKING:
     from competency_ci.frameworks.model import Framework
     from competency_ci.targets.cass.client import CassClient
     from competency_ci.targets.cass.publish import PublishResult
+    from competency_ci.targets.cass.retire import RetirePlan
     from competency_ci.targets.record import PublishRecord
+    from competency_ci.targets.retire import Retirement
 
 NAME = "cass"
 OWNER_NOTE = (
@@ -41,6 +44,7 @@ class CassPlan:
     """``plan_publish``'s result: the plan, or the error that stopped the reads (then no plan)."""
 
     planned: PublishResult
+    retirements: list[RetirePlan] = field(default_factory=list)  # frameworks to retire (retire.py)
 
     @property
     def error(self) -> str | None:
@@ -48,7 +52,11 @@ class CassPlan:
 
     @property
     def empty(self) -> bool:
-        return self.planned.plan is not None and self.planned.plan.empty
+        return (
+            self.planned.plan is not None
+            and self.planned.plan.empty
+            and all(r.empty for r in self.retirements)
+        )
 
     @property
     def ce_differences(self) -> bool:
@@ -61,7 +69,7 @@ class CassPlan:
         if plan is None:
             return 0
         differing = sum(1 for fp in plan.frameworks if fp.prediction is not None and not fp.prediction.ok)
-        return self.blocked + differing
+        return self.blocked + differing + sum(1 for r in self.retirements if r.blocked)
 
     @property
     def blocked(self) -> int:
@@ -69,45 +77,76 @@ class CassPlan:
         plan = self.planned.plan
         return sum(len(fp.blocked) for fp in plan.frameworks) if plan else 0
 
+    @property
+    def deletes_frameworks(self) -> list[RetirePlan]:
+        """The frameworks this plan deletes from the server (a pull request's first line says so)."""
+        return [r for r in self.retirements if r.deletes]
+
     def render(self, out_format: str) -> str:
+        from competency_ci.targets.cass import retire
         from competency_ci.targets.cass.plan import render_json, render_markdown, render_text
 
         plan, server = self.planned.plan, self.planned.server
         if plan is None:
             return ""
         if out_format == "json":
-            return render_json(plan, server)
+            data = json.loads(render_json(plan, server))
+            data["retire"] = [r.to_dict() for r in self.retirements]
+            data["empty"] = self.empty
+            return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
         text = (render_markdown if out_format == "markdown" else render_text)(plan, server)
+        if self.retirements:
+            if plan.empty and not self.empty:  # the publish plan's last line spoke only of it
+                text = text.replace("No changes: nothing would be written.\n", "")
+            text += retire.render(self.retirements, out_format)
         if self.blocked:
             text += ("\n> " if out_format == "markdown" else "") + blocked_note(self.blocked) + "\n"
         return text
 
     def to_dict(self) -> dict[str, Any] | None:
-        return self.planned.plan.to_dict() if self.planned.plan else None
+        if not self.planned.plan:
+            return None
+        return {**self.planned.plan.to_dict(), "retire": [r.to_dict() for r in self.retirements]}
 
 
 @dataclass
 class CassOutcome:
     result: PublishResult
+    retirements: list[RetirePlan] = field(default_factory=list)
+    retire_error: str | None = None
+
+    @property
+    def retired_ok(self) -> bool:
+        from competency_ci.targets.cass.retire import BLOCKED, FAILED, PENDING
+
+        return self.retire_error is None and all(
+            r.status not in (BLOCKED, FAILED, PENDING) for r in self.retirements
+        )
 
     @property
     def ok(self) -> bool:
-        return self.result.ok
+        return self.result.ok and self.retired_ok
 
     @property
     def exit_code(self) -> int:
-        return self.result.exit_code
+        return self.result.exit_code or (0 if self.retired_ok else 3)
 
     @property
     def error(self) -> str | None:
-        return self.result.error
+        return self.result.error or self.retire_error
 
     def account(self, out_format: str) -> str:
+        from competency_ci.targets.cass import retire
         from competency_ci.targets.cass.publish import RERUN_NOTE, account
 
         if out_format == "markdown":
-            return markdown_account(self.result)
+            text = markdown_account(self.result)
+            if self.retirements:
+                text += retire.render(self.retirements, "markdown", done=True)
+            return text
         text = account(self.result)
+        if self.retirements:
+            text += retire.account(self.retirements)
         return text.replace(RERUN_NOTE, OWNER_NOTE) if self.blocked_only else text
 
     @property
@@ -121,10 +160,16 @@ class CassOutcome:
         return bool(failed) and self.result.error is None and all(fr.id in blocked for fr in failed)
 
     def to_dict(self) -> dict[str, Any]:
-        return self.result.to_dict()
+        data = self.result.to_dict()
+        data["ok"] = self.ok
+        data["retire"] = [r.to_dict() for r in self.retirements]
+        return data
 
     def record(self) -> PublishRecord:
-        return self.result.record()
+        record = self.result.record()
+        if not self.retirements:
+            return record
+        return replace(record, frameworks=(*record.frameworks, *(r.record() for r in self.retirements)))
 
 
 def markdown_account(result: PublishResult) -> str:
@@ -164,17 +209,40 @@ class CassTarget:
     def server(self) -> str:
         return self.client.server
 
-    def plan(self, frameworks: Sequence[Framework]) -> CassPlan:
+    def plan(self, frameworks: Sequence[Framework], retirements: Sequence[Retirement] = ()) -> CassPlan:
+        from competency_ci.targets.cass.client import CassError
         from competency_ci.targets.cass.publish import plan_publish
+        from competency_ci.targets.cass.retire import plan_retirements
+        from competency_ci.targets.cass.signing import cass_pem
 
-        return CassPlan(plan_publish(frameworks, self.config, self.client, self.key))
+        planned = CassPlan(plan_publish(frameworks, self.config, self.client, self.key))
+        if planned.planned.plan is None or not retirements:
+            return planned
+        wanted = frozenset(item.id for fp in planned.planned.plan.frameworks for item in fp.writes) | {
+            i for fp in planned.planned.plan.frameworks for i in fp.stored
+        }
+        owner = cass_pem(self.key.public_key())
+        try:
+            planned.retirements = plan_retirements(
+                self.client, retirements, self.config.registry_url, owner, wanted
+            )
+        except CassError as exc:
+            planned.planned.error = f"reading the frameworks to retire: {exc}"
+            planned.planned.plan = None
+        return planned
 
     def apply(self, plan: CassPlan) -> CassOutcome:
         from competency_ci.targets.cass.publish import apply_publish
+        from competency_ci.targets.cass.retire import apply_retirements
 
         if plan.planned.plan is None:  # nothing was read: nothing to write; the account says why
             return CassOutcome(plan.planned)
-        return CassOutcome(apply_publish(self.client, plan.planned))
+        result = apply_publish(self.client, plan.planned)
+        outcome = CassOutcome(result, plan.retirements)
+        if plan.retirements and result.error is None:
+            outcome.retire_error = apply_retirements(self.client, plan.retirements)
+            result.requests, result.bytes_sent = self.client.requests, self.client.bytes_sent
+        return outcome
 
     def verify(self, outcome: CassOutcome) -> Verification:
         """What CE's Publisher reads (``/api/ceasn/{uid}``) against the repository's JSON-LD.

@@ -84,7 +84,9 @@ class Assistant:
     def has_key(self) -> bool:
         return bool(self._key)
 
-    def _post(self, endpoint: str, body: dict[str, Any], *, auth: bool) -> AssistantResponse:
+    def _post(
+        self, endpoint: str, body: dict[str, Any], *, auth: bool, method: str = "POST"
+    ) -> AssistantResponse:
         headers = {"Accept": "application/json"}
         if auth:
             if not self._key:
@@ -92,11 +94,13 @@ class Assistant:
             headers["Authorization"] = f"ApiToken {self._key}"
         url = f"{self.base_url}/CompetencyFramework/{endpoint}"
         response = send(
-            self._session, "POST", url, policy=self.budget.policy("POST", url), json=body, headers=headers
+            self._session, method, url, policy=self.budget.policy(method, url), json=body, headers=headers
         )
         data = _json(response)
         if not isinstance(data, dict) or not isinstance(data.get("Successful"), bool):
-            raise RegistryError(f"POST {url}: HTTP {response.status_code}, not a Registry Assistant response")
+            raise RegistryError(
+                f"{method} {url}: HTTP {response.status_code}, not a Registry Assistant response"
+            )
         return AssistantResponse.from_api(data, response.status_code, [self._key])
 
     def format(self, request: dict[str, Any]) -> AssistantResponse:
@@ -111,6 +115,20 @@ class Assistant:
             "CompetencyFrameworkGraph": graph,
         }
         return self._post("publishGraph", body, auth=True)
+
+    def delete_frameworks(self, ctids: list[str], organization: str) -> AssistantResponse:
+        """``DELETE {assistant}/CompetencyFramework/delete`` (§2.3): at most :data:`DELETE_BATCH`
+        CTIDs in ``CTIDList``. Deleting again is harmless (CE answers "not found"), so a lost answer
+        may be retried."""
+        if not 0 < len(ctids) <= DELETE_BATCH:
+            raise ValueError(f"1 to {DELETE_BATCH} CTIDs per delete request")
+        body: dict[str, Any] = {"PublishForOrganizationIdentifier": organization}
+        body.update({"CTID": ctids[0]} if len(ctids) == 1 else {"CTIDList": ctids})
+        return self._post("delete", body, auth=True, method="DELETE")
+
+
+DELETE_BATCH = 50  # "A maximum of 50 CTIDs may be requested at a time." (DeleteRequest.cs)
+NOT_FOUND = "The requested document was not found"  # CE's answer to deleting what is gone (§2.6)
 
 
 class RegistryReader:

@@ -6,6 +6,7 @@ what would be sent (checked by CE's ``format`` endpoint for ``plan``), ``publish
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -25,6 +26,8 @@ if TYPE_CHECKING:
         RegistryPlanItem,
         RegistryPublishResult,
     )
+    from competency_ci.targets.registry.retire import RegistryRetirement
+    from competency_ci.targets.retire import Retirement
 
 NAME = "registry"
 
@@ -36,10 +39,15 @@ class RegistryPlan:
     items: list[RegistryPlanItem] = field(default_factory=list)
     checked: bool = False  # each framework to send was checked by CE's format endpoint
     error: str | None = None
+    retirements: list[RegistryRetirement] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
-        return all(i.action == "no change" for i in self.items)
+        return all(i.action == "no change" for i in self.items) and all(r.empty for r in self.retirements)
+
+    @property
+    def deletes_frameworks(self) -> list[RegistryRetirement]:
+        return [r for r in self.retirements if r.deletes]
 
     @property
     def problems(self) -> int:
@@ -49,46 +57,68 @@ class RegistryPlan:
     def render(self, out_format: str) -> str:
         """The checked plan in full. Before a publish the plan is not checked, and the outcome lines
         that follow name every framework with its action, so text and markdown print nothing here."""
+        from competency_ci.targets.registry import retire
         from competency_ci.targets.registry.publish import render_plan
 
-        if self.error is not None or (not self.checked and out_format != "json"):
+        if self.error is not None:
             return ""
-        return render_plan(self.items, self.assistant_url, out_format)
+        if out_format == "json":
+            return json.dumps(self.to_dict(), indent=2) + "\n"
+        # before a publish the plan is not checked: only what it retires is said first
+        text = render_plan(self.items, self.assistant_url, out_format) if self.checked else ""
+        return text + retire.render(self.retirements, out_format)
 
     def to_dict(self) -> dict[str, Any] | None:
         if self.error is not None:
             return None
-        return {"assistant": self.assistant_url, "frameworks": [i.to_dict() for i in self.items]}
+        return {
+            "assistant": self.assistant_url,
+            "frameworks": [i.to_dict() for i in self.items],
+            "retire": [r.to_dict() for r in self.retirements],
+        }
 
 
 @dataclass
 class RegistryRunOutcome:
     result: RegistryPublishResult
+    retirements: list[RegistryRetirement] = field(default_factory=list)
+    retire_error: str | None = None
+
+    @property
+    def retired_ok(self) -> bool:
+        from competency_ci.targets.registry.retire import FAILED, PENDING
+
+        return self.retire_error is None and all(r.status not in (FAILED, PENDING) for r in self.retirements)
 
     @property
     def ok(self) -> bool:
-        return self.result.ok
+        return self.result.ok and self.retired_ok
 
     @property
     def exit_code(self) -> int:
-        return self.result.exit_code
+        return self.result.exit_code or (0 if self.retired_ok else 3)
 
     @property
     def error(self) -> str | None:
-        return self.result.error
+        return self.result.error or self.retire_error
 
     def account(self, out_format: str) -> str:
+        from competency_ci.targets.registry import retire
         from competency_ci.targets.registry.publish import account
 
         if out_format != "markdown":
-            return account(self.result)
-        return markdown_account(self.result)
+            return account(self.result) + retire.account(self.retirements)
+        return markdown_account(self.result) + retire.render(self.retirements, "markdown")
 
     def to_dict(self) -> dict[str, Any]:
-        return self.result.to_dict()
+        return {**self.result.to_dict(), "ok": self.ok, "retire": [r.to_dict() for r in self.retirements]}
 
     def record(self) -> PublishRecord:
-        return self.result.record()
+        from dataclasses import replace
+
+        record = self.result.record()
+        retired = tuple(r.record() for r in self.retirements)
+        return replace(record, frameworks=(*record.frameworks, *retired)) if retired else record
 
 
 def markdown_account(result: RegistryPublishResult) -> str:
@@ -134,27 +164,39 @@ class RegistryTarget:
     def server(self) -> str:
         return self.assistant.base_url
 
-    def plan(self, frameworks: Sequence[Framework]) -> RegistryPlan:
+    def plan(self, frameworks: Sequence[Framework], retirements: Sequence[Retirement] = ()) -> RegistryPlan:
         from competency_ci.http import RemoteError
         from competency_ci.targets.registry.client import RegistryError
         from competency_ci.targets.registry.publish import plan_entries, read_live
+        from competency_ci.targets.registry.retire import plan_retirements
 
         plan = RegistryPlan(self.config.assistant_url, checked=self.check)
         try:
             plan.entries = read_live(frameworks, self.config, self.reader)
             plan.items = plan_entries(plan.entries, self.config, self.assistant if self.check else None)
+            plan.retirements = plan_retirements(self.reader, retirements)
         except (RemoteError, RegistryError) as exc:
             plan.error = str(exc)
         return plan
 
     def apply(self, plan: RegistryPlan) -> RegistryRunOutcome:
-        from competency_ci.targets.registry.publish import RegistryPublishResult, publish_entries
+        from competency_ci.targets.registry.publish import (
+            RegistryPublishResult,
+            publish_entries,
+            require_organization,
+        )
+        from competency_ci.targets.registry.retire import apply_retirements
 
         if plan.error is not None:
             return RegistryRunOutcome(RegistryPublishResult(self.assistant.base_url, error=plan.error))
-        return RegistryRunOutcome(
-            publish_entries(plan.entries, self.config, self.assistant, on_outcome=self.on_outcome)
-        )
+        result = publish_entries(plan.entries, self.config, self.assistant, on_outcome=self.on_outcome)
+        outcome = RegistryRunOutcome(result, plan.retirements)
+        if plan.retirements and result.error is None:
+            organization = require_organization(self.config)
+            outcome.retire_error = apply_retirements(
+                self.reader, self.assistant, organization, plan.retirements
+            )
+        return outcome
 
     def verify(self, outcome: RegistryRunOutcome) -> Verification:
         """The Assistant answers with the Registry's verdict per framework; nothing more to read."""
