@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from competency_ci.gitfiles import FileChange
     from competency_ci.targets.base import Target
     from competency_ci.targets.record import PublishRecord
+    from competency_ci.targets.retire import Retirement
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_REMOTE = 0, 1, 2, 3
 # Environment variables that hold secrets for the other commands (publish, request-approval).
@@ -321,15 +322,45 @@ def review(job: Job) -> None:
             comment_on_pull_request(job, pull_request_review(job, title, None, diffs=[]), create=False)
             return
         selected = [files[c.new_path] for c in changes if c.new_path in files]
+    heading = len(job.summary) - 1
     result = validate(job, selected)
     review = pull_request_review(job, title, result)
     if result.exit_code(False) == EXIT_OK:
         review.diffs, review.old, review.new = diff_section(job, changes, selected)
+        retiring = retirements(job, changes, review.new)
+        deleting = retire_headline(job, retiring)
+        if deleting:  # the first line of the summary and of the comment says so
+            review.title = f"{title}: {deleting}"
+            job.summary[heading] = f"## competency-ci: review of {review.title}\n"
         if job.plan:
             start = len(job.summary)
-            plan_section(job, selected)
+            plan_section(job, selected, retiring)
             review.plan = "\n".join(job.summary[start:])  # the plan, or the note saying why there is none
     comment_on_pull_request(job, review)
+
+
+def retirements(job: Job, changes: list[FileChange] | None, present: list[Framework]) -> list[Retirement]:
+    """The frameworks this event retires: those the changed files held at the base and hold no
+    longer, and those marked Deprecated under ``retire: delete`` (``targets/retire.py``)."""
+    from competency_ci.gitfiles import GitError, top_level
+    from competency_ci.targets.retire import gone_in_git, split
+
+    gone = []
+    if changes and job.event.base:
+        try:
+            gone = gone_in_git(changes, job.event.base, job.config, top_level(job.config.root))
+        except GitError as exc:
+            job.note(f"git failed ({exc}): frameworks whose files were deleted are not retired by this run.")
+    return split(present, gone, job.config.retire)[1]
+
+
+def retire_headline(job: Job, retiring: list[Retirement]) -> str:
+    """``**DELETES 1 framework from CASS: …**`` when the plan deletes frameworks, else ""."""
+    from competency_ci.targets.retire import deleting_headline
+
+    where = "the Registry" if job.settings.target == "registry" else "CASS"
+    headline = deleting_headline(retiring, where)
+    return f"**{esc.md_text(headline)}**" if headline else ""
 
 
 def diff_section(
@@ -421,7 +452,7 @@ def comment_on_pull_request(job: Job, review: PullRequestReview, *, create: bool
         job.summary.append(f"> [!WARNING]\n> {esc.md_text(message)}\n")
 
 
-def plan_section(job: Job, paths: list[Path]) -> None:
+def plan_section(job: Job, paths: list[Path], retiring: list[Retirement] | None = None) -> None:
     """What publishing would write (read-only; needs the key, which forks do not get)."""
     from competency_ci.targets.cass.target import CassTarget
 
@@ -437,10 +468,14 @@ def plan_section(job: Job, paths: list[Path]) -> None:
     if key is None:
         job.note("No CASS key (the cass-key input is empty): the publish plan is not shown.")
         return
-    if not paths:
+    if not paths and not retiring:
         return
     target = CassTarget(job.config, job.config.cass.url, key)
-    planned = target.plan(load(paths, job.config))
+    frameworks = load(paths, job.config)
+    if retiring:  # a framework marked Deprecated under `retire: delete` is retired, not published
+        doomed = {r.ctid for r in retiring}
+        frameworks = [fw for fw in frameworks if fw.ctid not in doomed]
+    planned = target.plan(frameworks, retiring or ())
     target.close()
     if planned.error is not None:
         job.fail(EXIT_REMOTE, f"cannot read {job.config.cass.url}: {planned.error}")
@@ -480,14 +515,17 @@ def publish(job: Job) -> None:
         job.summary.append("Nothing was published: fix the problems above first.\n")
         return
     frameworks = load([files[p] for p in sorted(files)], job.config)
-    if not frameworks:
+    retiring = retirements(job, changes, frameworks)
+    doomed = {r.ctid for r in retiring}
+    frameworks = [fw for fw in frameworks if fw.ctid not in doomed]
+    if not frameworks and not retiring:
         job.summary.append("No frameworks to publish.\n")
         return
     # Every setting the run needs (server, key, API key, approval token and repository) is checked
     # here, before the first request: a run never writes and then stops on a missing setting.
     target = open_target(job)
     delivery = approval_delivery(job)
-    record = publish_to(job, target, frameworks)
+    record = publish_to(job, target, frameworks, retiring)
     if job.environ.get("RUNNER_TEMP"):
         Path(job.environ["RUNNER_TEMP"], RECORD_FILE).write_text(record.to_json(), "utf-8")
     written = [f for f in record.frameworks if f.outcome == "written"]
@@ -531,10 +569,12 @@ def open_target(job: Job) -> Target[Any, Any]:
     return CassTarget(job.config, server, key)
 
 
-def publish_to(job: Job, target: Target[Any, Any], frameworks: list[Framework]) -> PublishRecord:
+def publish_to(
+    job: Job, target: Target[Any, Any], frameworks: list[Framework], retiring: list[Retirement] | None = None
+) -> PublishRecord:
     """Plan, apply, verify, record: the same four steps as ``competency-ci publish``."""
     try:
-        outcome = target.apply(target.plan(frameworks))
+        outcome = target.apply(target.plan(frameworks, retiring or ()))
         verification = target.verify(outcome)
         record: PublishRecord = target.record(outcome, verification)
     finally:

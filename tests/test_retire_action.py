@@ -1,0 +1,85 @@
+"""The action and retiring: a pull request that deletes a framework file says so in the first line
+of its job summary and of its review comment, its plan lists what would be deleted, and the merge
+deletes it (``retire: delete``) or deprecates it (the default). CASS sandbox and GitHub API test
+server on 127.0.0.1, the composite action run by tests/actionrunner.py."""
+
+from __future__ import annotations
+
+import json
+
+from competency_ci.approval.pr_comment import MARKER
+from competency_ci.targets.cass.mapping import relation_id
+from publish_support import snapshot, uri
+from test_action import FW, PATH, A, B, Job, framework, git, job, key_pem, pull_request, push
+
+__all__ = ["job"]  # the fixture, shared with test_action
+
+DEPRECATED = "http://credreg.net/ctdlasn/vocabs/publicationStatus/Deprecated"
+KEEP = "frameworks/keep.csv"
+
+
+def published(job: Job, config: str) -> str:
+    """Two frameworks merged and published; returns the merge commit."""
+    base = job.commit({"README.md": "x\n", ".competency-ci.yaml": config})
+    other = framework().replace(FW, "ce-20000000-0000-4000-8000-000000000000")
+    other = other.replace("ce-a0000000", "ce-a2000000").replace("ce-b0000000", "ce-b2000000")
+    merged = job.commit({PATH: framework(), KEEP: other.replace("History", "Kept")})
+    inputs = {"cass-url": job.sandbox.url, "cass-key": key_pem()}
+    result = job.run("push", push(base, merged), merged, "refs/heads/main", inputs)
+    assert result.exit_code == 0, result.stdout + result.stderr
+    return merged
+
+
+def test_pull_request_that_deletes_a_framework_says_so_first(job: Job) -> None:
+    base = published(job, "retire: delete\n")
+    git(job.dev, "checkout", "-q", "-b", "feature")
+    git(job.dev, "rm", "-q", PATH)
+    head = job.commit({"README.md": "y\n"}, branch="feature")
+    writes = len(job.sandbox.writes())
+    inputs = {"cass-url": job.sandbox.url, "cass-key": key_pem(), "github-token": "ghs_" + "T0k3n" * 7}
+    result = job.run("pull_request", pull_request(base, head), head, "refs/pull/12/merge", inputs)
+    assert result.exit_code == 0, result.stdout + result.stderr
+    first = f"## competency-ci: review of pull request #12: **DELETES 1 framework from CASS: History ({FW})**"
+    assert result.summary.splitlines()[0] == first
+    assert (
+        f"- {PATH}: History ({FW}): retire (delete): its file was deleted from the repository: "
+        "DELETE the framework and 3 of its object(s)"
+    ) in result.summary.splitlines()
+    (comment,) = job.github.comments[12]
+    assert comment["body"].splitlines()[:2] == [
+        MARKER,
+        f"## competency-ci review of pull request #12: **DELETES 1 framework from CASS: History ({FW})**",
+    ]
+    assert len(job.sandbox.writes()) == writes  # the review only reads
+
+    # the merge deletes it, and only it
+    history = {uri(FW), uri(A), uri(B), relation_id("BASE/", uri(B), uri(A), "narrows")}
+    kept = {k: v for k, v in snapshot(job.sandbox).items() if k not in history}
+    assert len(kept) == 4  # the other framework, its two competencies and its relation
+    git(job.dev, "checkout", "-q", "main")
+    git(job.dev, "rm", "-q", PATH)
+    merged = job.commit({"README.md": "y\n"})
+    inputs = {"cass-url": job.sandbox.url, "cass-key": key_pem()}
+    result = job.run("push", push(base, merged), merged, "refs/heads/main", inputs)
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert snapshot(job.sandbox) == kept
+    assert f"| `{PATH}` | History | `{FW}` | deleted |" in result.summary
+    assert json.loads(result.outputs["published"]) == []  # nothing written: one framework deleted
+
+
+def test_merge_that_deletes_a_file_deprecates_by_default(job: Job) -> None:
+    base = published(job, "paths: ['frameworks/*.csv']\n")
+    before = snapshot(job.sandbox)
+    git(job.dev, "rm", "-q", PATH)
+    merged = job.commit({"README.md": "y\n"})
+    inputs = {"cass-url": job.sandbox.url, "cass-key": key_pem()}
+    result = job.run("push", push(base, merged), merged, "refs/heads/main", inputs)
+    assert result.exit_code == 0, result.stdout + result.stderr
+    after = snapshot(job.sandbox)
+    assert after[uri(FW)]["ceasn:publicationStatusType"] == DEPRECATED
+    assert set(after) == set(before)  # nothing deleted
+    (entry,) = [p for p in json.loads(result.outputs["published"]) if p["ctid"] == FW]
+    assert (entry["outcome"], entry["messages"]) == (
+        "written",
+        ["retired: deprecated in place (publicationStatusType Deprecated)"],
+    )
