@@ -235,7 +235,8 @@ def test_persistent_500_gives_an_exact_account_and_a_rerun_converges(
         "time limit reached; read back from the server: 0 of 7 object(s) are written, "
         "not including the framework object"
     )
-    assert proxy.log[-1] == "POST sky/repo/multiGet [7]: forwarded 200"  # the read-back
+    last_500 = max(i for i, line in enumerate(proxy.log) if "injected 500" in line)
+    assert proxy.log[last_500 + 1] == "POST sky/repo/multiGet [7]: forwarded 200"  # the read-back
     assert fake.sleeps == [0.5, 1.0, 2.0]  # the next wait (4 s) would pass the 5 s limit
     assert result.error == (
         f"POST {proxy.url}sky/repo/multiPut: gave up after 4 attempts in 3.5 s (4 × 500): time limit reached"
