@@ -14,11 +14,15 @@ from typing import Any
 
 import pytest
 
-from competency_ci.schema import COMPETENCY, FRAMEWORK, Column, load_schema
+from competency_ci.schema import COLLECTION, COMPETENCY, FRAMEWORK, Column, load_schema
 from conftest import DATA
 
 CTDL = DATA / "ctdl"
-CLASSES = {FRAMEWORK: "ceasn:CompetencyFramework", COMPETENCY: "ceasn:Competency"}
+CLASSES = {
+    FRAMEWORK: "ceasn:CompetencyFramework",
+    COMPETENCY: "ceasn:Competency",
+    COLLECTION: "ceterms:Collection",
+}
 # range -> the value kinds (and JSON-LD forms) a column may have for it
 KIND_FOR_RANGE = {
     "rdf:langString": {"text"},
@@ -57,7 +61,7 @@ def domain(name: str) -> set[str]:
 
 def test_every_ctdl_column_is_a_published_property() -> None:
     nodes, _ = published()
-    assert len(CTDL_COLUMNS) == 80
+    assert len(CTDL_COLUMNS) == 80 + 5  # five collection columns
     assert [c.name for c in CTDL_COLUMNS if nodes.get(c.name, {}).get("@type") != "rdf:Property"] == []
 
 
@@ -65,7 +69,10 @@ def test_every_ctdl_column_is_a_published_property() -> None:
 def test_column_agrees_with_the_published_schema(column: Column) -> None:
     nodes, context = published()
     node = nodes[column.name]
-    assert set(column.rows) == domain(column.name), "domain"
+    # among framework files' row types exactly; a collection column must be a Collection property
+    # (not every Collection property is a column of collection files)
+    assert set(column.rows) - {COLLECTION} == domain(column.name) - {COLLECTION}, "domain"
+    assert COLLECTION not in column.rows or COLLECTION in domain(column.name), "collection domain"
     ranges = set(node.get("schema:rangeIncludes", []))
     term = context.get(column.name, {})
     language_map = isinstance(term, dict) and term.get("@container") == "@language"

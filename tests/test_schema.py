@@ -11,13 +11,13 @@ from typing import Any
 import pytest
 
 from competency_ci.frameworks.codes import CODES
-from competency_ci.schema import COMPETENCY, FRAMEWORK, TIERS, descriptor_path, load_schema
+from competency_ci.schema import COLLECTION, COMPETENCY, FRAMEWORK, TIERS, descriptor_path, load_schema
 from conftest import EXAMPLES, SAMPLES
 from frictionless_helpers import copy_with_package, frictionless_cli
 
 DESCRIPTOR: dict[str, Any] = json.loads(Path(descriptor_path()).read_text("utf-8"))
 FIELDS: list[dict[str, Any]] = DESCRIPTOR["resources"][0]["schema"]["fields"]
-ROW_TYPES = {FRAMEWORK, COMPETENCY}
+ROW_TYPES = {FRAMEWORK, COMPETENCY, COLLECTION}
 VALUE_KINDS = {
     "ctid",
     "ctid-or-uri",
@@ -44,6 +44,7 @@ JSONLD = {
 }
 CI_KEYS = {
     "rows",
+    "members",
     "tier",
     "kind",
     "multiple",
@@ -134,7 +135,11 @@ def test_rules_that_are_not_about_one_column_cite_their_sources() -> None:
 
 def test_package_level_properties() -> None:
     ci = DESCRIPTOR["competencyCi"]
-    assert ci["rowTypes"] == {"ceasn:CompetencyFramework": FRAMEWORK, "ceasn:Competency": COMPETENCY}
+    assert ci["rowTypes"] == {
+        "ceasn:CompetencyFramework": FRAMEWORK,
+        "ceasn:Competency": COMPETENCY,
+        "ceterms:Collection": COLLECTION,
+    }
     assert ci["templateRowPrefixes"] == ["sample", "instruction"]
     assert ci["multiValueSeparator"] == "|"
     type_field = next(f for f in FIELDS if f["name"] == "@type")
@@ -143,7 +148,9 @@ def test_package_level_properties() -> None:
 
 def test_tiers_are_ce_templates() -> None:
     """required = CE's Minimum Data template; benchmark = the extra columns of CE's Benchmark example."""
-    tiers = {f["name"]: f["competencyCi"]["tier"] for f in FIELDS}
+    tiers = {
+        f["name"]: f["competencyCi"]["tier"] for f in FIELDS if f["competencyCi"]["rows"] != [COLLECTION]
+    }
     minimum = header(SAMPLES / "templates" / "ce-minimum-data-template.csv")
     benchmark = header(SAMPLES / "ce-benchmark-onet-abilities.csv")
     assert {n for n, t in tiers.items() if t == "required"} == set(minimum)
@@ -153,6 +160,23 @@ def test_tiers_are_ce_templates() -> None:
         "ceasn:dateCreated",
     }
     assert {n for n, t in tiers.items() if t == "benchmark"} == set(benchmark) - set(minimum)
+
+
+def test_collection_columns_and_tiers() -> None:
+    """Collection rows (CASS's collection import) have columns of their own, CTDL ``ceterms:`` terms."""
+    tiers = {f["name"]: f["competencyCi"]["tier"] for f in FIELDS if COLLECTION in f["competencyCi"]["rows"]}
+    assert tiers == {
+        "@id": "required",
+        "@type": "required",
+        "ceterms:ctid": "required-if-available",
+        "ceterms:name": "required",
+        "ceterms:description": "required-if-available",
+        "ceterms:inLanguage": "benchmark",
+        "ceterms:keyword": "optional",
+        "ceterms:hasMember": "required",
+    }
+    members = [f["name"] for f in FIELDS if f["competencyCi"].get("members")]
+    assert members == ["ceterms:hasMember"]
 
 
 def test_row_requirements() -> None:
@@ -166,6 +190,10 @@ def test_row_requirements() -> None:
     assert required == {
         ("ceterms:ctid", FRAMEWORK, "required"),
         ("ceterms:ctid", COMPETENCY, "required"),
+        ("ceterms:ctid", COLLECTION, "required"),
+        ("ceterms:name", COLLECTION, "required"),
+        ("ceterms:description", COLLECTION, "required-if-available"),
+        ("ceterms:hasMember", COLLECTION, "required"),
         ("ceasn:name", FRAMEWORK, "required"),
         ("ceasn:description", FRAMEWORK, "required"),
         ("ceasn:inLanguage", FRAMEWORK, "required"),
@@ -234,7 +262,8 @@ def test_keys_are_the_identity_rules_table_schema_can_express() -> None:
 def test_in_tier_is_cumulative() -> None:
     schema = load_schema()
     sizes = [len(schema.in_tier(t)) for t in (*TIERS[:3], "all")]
-    assert sizes == [8, 11, 19, len(FIELDS)]
+    # collection columns (2 required, 1 required-if-available, 1 benchmark) count too
+    assert sizes == [8 + 2, 11 + 3, 19 + 4, len(FIELDS)]
 
 
 EXAMPLE_FILES = sorted(EXAMPLES.glob("*.csv"))

@@ -29,6 +29,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="add a row of guidance for each column (its @type starts with 'instruction')",
     )
+    parser.add_argument(
+        "--collection",
+        action="store_true",
+        help="a collection file instead (ceterms:Collection rows listing competencies in ceterms:hasMember)",
+    )
     parser.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
     parser.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
 
@@ -43,5 +48,6 @@ def run(args: argparse.Namespace) -> int:
             with_instructions=args.with_instructions,
             output=args.output,
             force=args.force,
+            collection=args.collection,
         )
     )

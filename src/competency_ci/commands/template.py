@@ -17,11 +17,16 @@ class TemplateOptions:
     with_instructions: bool = False
     output: str | None = None
     force: bool = False
+    collection: bool = False
 
 
 def template(options: TemplateOptions) -> int:
     text = template_text(
-        load_schema(), options.tier, sample=options.with_sample, instructions=options.with_instructions
+        load_schema(),
+        options.tier,
+        sample=options.with_sample,
+        instructions=options.with_instructions,
+        collection=options.collection,
     )
     if options.output is None:
         sys.stdout.write(text)
@@ -36,7 +41,8 @@ def template(options: TemplateOptions) -> int:
     except OSError as exc:
         print(f"competency-ci template: cannot write {path}: {exc.strerror}", file=sys.stderr)
         return 2
-    print(f"wrote {path} ({options.tier} columns)", file=sys.stderr)
+    kind = "collection " if options.collection else ""
+    print(f"wrote {path} ({options.tier} {kind}columns)", file=sys.stderr)
     return 0
 
 

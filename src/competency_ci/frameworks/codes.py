@@ -402,6 +402,42 @@ _CODES = [
         "The row repeats another row apart from its ids",
         "CASS's duplicate detector will ask about it: delete one row or make them differ.",
     ),
+    # collections (a file of `ceterms:Collection` rows)
+    Code(
+        "collection-mixed",
+        E,
+        "collection",
+        "Collection rows and framework rows share one file",
+        "CASS imports a file as frameworks when it has a framework row and as collections otherwise: put the collection in a file of its own (`competency-ci template --collection`).",
+    ),
+    Code(
+        "collection-competency-row",
+        E,
+        "collection",
+        "A competency row in a collection file",
+        "CASS's collection import creates such a row as a new competency outside any framework: list existing competencies in the collection's `ceterms:hasMember` instead.",
+    ),
+    Code(
+        "unresolved-member",
+        E,
+        "collection",
+        "The member is no competency of a framework in this repository nor a URI of the configured registry",
+        "Write the CTID (or `@id`) of a competency in one of this repository's framework files, or the competency's URI on the configured Credential Registry.",
+    ),
+    Code(
+        "member-not-competency",
+        E,
+        "collection",
+        "The member is a framework or a collection, not a competency",
+        "A collection's members are competencies: name the competency rows, not their framework.",
+    ),
+    Code(
+        "duplicate-member",
+        W,
+        "collection",
+        "The collection lists the same member twice",
+        "Delete the repeated value from `ceterms:hasMember`.",
+    ),
 ]
 
 CODES: dict[str, Code] = {c.name: c for c in _CODES}

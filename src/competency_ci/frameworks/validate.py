@@ -18,13 +18,14 @@ from pathlib import Path
 
 from competency_ci.frameworks.checks import bulk
 from competency_ci.frameworks.checks.cells import check_description, check_rows, is_temporary_id
+from competency_ci.frameworks.checks.collection import MemberIndex, check_collections
 from competency_ci.frameworks.checks.header import check_header
 from competency_ci.frameworks.checks.registry import check_registry
 from competency_ci.frameworks.checks.structure import CtidIndex, check_structure
 from competency_ci.frameworks.config import REGISTRIES, Config
 from competency_ci.frameworks.problems import Level, Problem
 from competency_ci.frameworks.table import Table, read_table
-from competency_ci.schema import TemplateSchema, load_schema
+from competency_ci.schema import COLLECTION, TemplateSchema, load_schema
 
 __all__ = [
     "CtidIndex",
@@ -105,9 +106,15 @@ def _ctid_search(schema: TemplateSchema) -> re.Pattern[str]:
 
 
 def check_table(
-    table: Table, schema: TemplateSchema, config: Config, *, index: CtidIndex | None = None
+    table: Table,
+    schema: TemplateSchema,
+    config: Config,
+    *,
+    index: CtidIndex | None = None,
+    members: MemberIndex | None = None,
 ) -> list[Problem]:
-    """Header, row and structure checks on one table (``index``: CTIDs of the other files)."""
+    """Header, row and structure checks on one table (``index``: CTIDs of the other files;
+    ``members``: the repository's competencies, which a collection's members must name)."""
     header, problems = check_header(table, schema)
     if not any(p.code == "no-header" for p in problems):
         row_problems, rows, refs = check_rows(table, schema, header)
@@ -126,6 +133,7 @@ def check_table(
                 _ctid_search(schema),
                 index,
             )
+        problems += check_collections(table, schema, header, rows, _ctid_search(schema), REGISTRIES, members)
     problems.sort(key=lambda p: (p.line, -1 if p.index is None else p.index, p.code))
     return apply_levels(problems, config)
 
@@ -308,6 +316,55 @@ def _scan_file(index: CtidIndex, path: str, data: bytes) -> None:
         return
 
 
+def _member_rows(members: MemberIndex, path: str, data: bytes) -> None:
+    """Add a file's rows (type, CTID, URL ``@id``) to the member index (unreadable files skipped)."""
+    try:
+        text = data.decode("utf-8-sig")
+        reader = csv.reader(io.StringIO(text, newline=""), strict=False)
+        names = [h.strip() for h in next(reader, [])]
+    except (UnicodeDecodeError, csv.Error):
+        return
+    schema = load_schema()
+    kinds = {c.kind: c.name for c in schema.columns.values() if c.kind in ("id", "type", "ctid")}
+    at = {k: names.index(n) if n in names else None for k, n in kinds.items()}
+    id_i, type_i, ctid_i = at["id"], at["type"], at["ctid"]
+    if type_i is None or id_i is None:
+        return
+    is_ctid = _ctid_search(schema).fullmatch
+    try:
+        line = reader.line_num + 1
+        for cells in reader:
+            row_type = schema.row_type(cells[type_i].strip()) if type_i < len(cells) else None
+            if row_type is not None:
+                id_ = cells[id_i].strip() if id_i < len(cells) else ""
+                own = cells[ctid_i].strip() if ctid_i is not None and ctid_i < len(cells) else ""
+                ctid = own if own and is_ctid(own) else (id_ if is_ctid(id_) else None)
+                members.add(row_type, path, line, ctid, id_)
+            line = reader.line_num + 1
+    except csv.Error:
+        return
+
+
+def build_members(config: Config, files: Sequence[tuple[str, bytes]]) -> MemberIndex:
+    """The competencies a collection may name: the files given and every other framework file of
+    the repository."""
+    members = MemberIndex()
+    read = set()
+    for path, data in files:
+        read.add(Path(path).resolve())
+        _member_rows(members, path, data)
+    if in_repository(config):
+        for file in expand_paths([str(config.root)], config):
+            if file.resolve() in read:
+                continue
+            try:
+                data = file.read_bytes()
+            except OSError:
+                continue
+            _member_rows(members, display_path(file), data)
+    return members
+
+
 def in_repository(config: Config) -> bool:
     """Whether the root is a repository (configured, or a git work tree) rather than the
     working directory by default: only a repository's files are searched for other frameworks."""
@@ -337,6 +394,27 @@ def build_index(config: Config, tables: list[Table], settled: Sequence[bulk.Sett
 
 
 # --- the run -------------------------------------------------------------------------------------
+
+
+def _members_for(
+    tables: list[Table], result: ValidationResult, config: Config, schema: TemplateSchema
+) -> MemberIndex | None:
+    """The member index, built only when a table being checked has a collection row (the bulk
+    acceptor declines such files, so they are all among ``tables``)."""
+    collection = next((t for t, k in schema.row_types.items() if k == COLLECTION), None)
+    type_name = next(c.name for c in schema.columns.values() if c.kind == "type")
+    if collection is None or not any(
+        (i := t.col(type_name)) is not None and any(r.get(i).strip() == collection for r in t.records)
+        for t in tables
+    ):
+        return None
+    files = []
+    for path in result.files:
+        try:
+            files.append((path, Path(path).read_bytes()))
+        except OSError:
+            continue
+    return build_members(config, files)
 
 
 def validate_paths(
@@ -379,6 +457,7 @@ def validate_paths(
         if index is not None and clean.clashes(index):  # the precise checks say where
             tables.append(result.table(clean.path))
     order = {path: i for i, path in enumerate(result.files)}
+    members = _members_for(tables, result, config, schema)
     for table in sorted(tables, key=lambda t: order[t.path]):
-        result.problems += check_table(table, schema, config, index=index)
+        result.problems += check_table(table, schema, config, index=index, members=members)
     return result

@@ -16,6 +16,7 @@ from typing import Any
 
 FRAMEWORK = "framework"
 COMPETENCY = "competency"
+COLLECTION = "collection"  # a ceterms:Collection row (a file of its own: CASS's collection import)
 TIERS = ("required", "required-if-available", "benchmark", "optional")
 # Beside this module in every install (importlib.resources would cost the validator's start-up
 # more than the whole schema does).

@@ -27,7 +27,7 @@ KINDS = {
 }
 
 
-PLURAL = {"framework": "frameworks", "competency": "competencies"}
+PLURAL = {"framework": "frameworks", "competency": "competencies", "collection": "collections"}
 
 
 def _cell(text: str) -> str:

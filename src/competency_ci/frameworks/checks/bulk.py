@@ -30,7 +30,7 @@ from competency_ci.frameworks.checks.header import check_header
 from competency_ci.frameworks.checks.structure import CtidIndex
 from competency_ci.frameworks.config import REGISTRIES
 from competency_ci.frameworks.table import Table, decode
-from competency_ci.schema import COMPETENCY, FRAMEWORK, Column, TemplateSchema
+from competency_ci.schema import COLLECTION, COMPETENCY, FRAMEWORK, Column, TemplateSchema
 
 # One value as the acceptor allows it: no spaces around it, no formula, no `|`, no quote, comma
 # or line break. A multi-valued cell is such values joined by a bare `|`. (Possessive `*+`: what
@@ -493,6 +493,8 @@ def settle(path: str, data: bytes, schema: TemplateSchema) -> Settled | None:
     text, _, problems = decode(path, data)
     if text is None or problems:
         return None
+    if any(kind == COLLECTION and value in text for value, kind in schema.row_types.items()):
+        return None  # collection files: membership and mixing rules are the precise checks' alone
     start = text.find("\n") + 1
     first = text[: start - 1].removesuffix("\r")
     if not start or start == len(text) or '"' in first:

@@ -21,7 +21,7 @@ from competency_ci.frameworks.problems import Problem
 from competency_ci.frameworks.table import Record, Table
 from competency_ci.schema import COMPETENCY, FRAMEWORK, Column, ExportFact, TemplateSchema
 
-# The @type CASS accepts only in its separate collection import (csv-template.md §2.2).
+# The @type of a collection row, which CASS imports in a separate mode (csv-template.md §2.2).
 COLLECTION_TYPE = "ceterms:Collection"
 CTID_PREFIX = "ce-"
 # A framework's name and description (CE asks for a description that says more than the name).
@@ -126,9 +126,8 @@ def diagnose(column: Column, piece: str) -> tuple[str, str]:
         right = _case_slip(piece, allowed)
         if right:
             return "unknown-type", f"{shown} (the spelling is {right})"
-        if piece == COLLECTION_TYPE:
-            return "unknown-type", f"{shown}: collection CSVs are not supported, only frameworks"
-        return "unknown-type", f"{shown}; use {' or '.join(allowed)}"
+        framework_types = [t for t in allowed if t != COLLECTION_TYPE]
+        return "unknown-type", f"{shown}; use {' or '.join(framework_types)}"
     return "bad-value", shown
 
 
