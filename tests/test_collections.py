@@ -3,6 +3,7 @@ fix, convert both ways and diff, with exact outcomes."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -117,7 +118,7 @@ def test_template_collection(run_cli) -> None:  # type: ignore[no-untyped-def]
         "@id,@type,ceterms:ctid,ceterms:name,ceterms:description,ceterms:hasMember\n",
         "",
     )
-    code, out, _ = run_cli("template", "--collection", "--tier", "all", "--with-sample")
+    _, out, _ = run_cli("template", "--collection", "--tier", "all", "--with-sample")
     header, sample = out.splitlines()
     assert header == (
         "@id,@type,ceterms:ctid,ceterms:name,ceterms:description,ceterms:inLanguage,ceterms:keyword,"
@@ -135,3 +136,126 @@ def test_a_filled_collection_template_validates(repo: Path, run_cli) -> None:  #
     (repo / "filled.csv").write_text(out + row + "\n", encoding="utf-8")
     code, out, err = run_cli("validate", "filled.csv")
     assert (code, err) == (0, ""), out
+
+
+# --- fix ----------------------------------------------------------------------------------------
+
+
+def test_fix_mints_ctids_and_strips_template_rows(repo: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
+    text = (
+        f"{HEADER}\n"
+        "x,sample: ceterms:Collection,,Name,Text,en,x\n"
+        f"coll1,ceterms:Collection,,Hand care,What every volunteer does first.,en,{C1}\n"
+        f"https://example.org/coll/2,ceterms:Collection,,Drying,Then this.,en,{C2}\n"
+    )
+    (repo / "fixme.csv").write_text(text, encoding="utf-8")
+    _, out, err = run_cli("fix", "fixme.csv")
+    err = out + err
+    assert "replaced 1 temporary key, minted 1 CTID for a row whose @id is a URL" in err
+    assert "removed 1 template row" in err
+    lines = (repo / "fixme.csv").read_text("utf-8").splitlines()
+    assert len(lines) == 3
+    minted = lines[1].split(",")[0]
+    assert minted.startswith("ce-") and lines[1].split(",")[2] == minted
+    assert lines[1].endswith(f",{C1}")
+    url_row = lines[2].split(",")
+    assert url_row[0] == "https://example.org/coll/2" and url_row[2].startswith("ce-")
+    assert run_cli("validate", "fixme.csv")[0] == 0
+
+
+# --- convert --------------------------------------------------------------------------------------
+
+SANDBOX = "https://sandbox.credentialengineregistry.org"
+
+
+def test_convert_writes_the_collection_graph(repo: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
+    (repo / "collection.csv").write_text(COLLECTION, encoding="utf-8")
+    code, out, err = run_cli("convert", "collection.csv")
+    assert (code, err) == (0, "")
+    assert json.loads(out) == {
+        "@context": "https://credreg.net/ctdl/schema/context/json",
+        "@id": f"{SANDBOX}/graph/{COL}",
+        "@graph": [
+            {
+                "@id": f"{SANDBOX}/resources/{COL}",
+                "@type": "ceterms:Collection",
+                "ceterms:ctid": COL,
+                "ceterms:name": {"en": "Hand care"},
+                "ceterms:description": {"en": "What every volunteer does first."},
+                "ceterms:inLanguage": ["en"],
+                "ceterms:hasMember": [f"{SANDBOX}/resources/{C1}", f"{SANDBOX}/resources/{C2}"],
+            }
+        ],
+    }
+    (repo / "c.json").write_text(out, encoding="utf-8")
+    assert run_cli("convert", "c.json", "-o", "back.csv") == (0, "", "wrote back.csv (2 members)\n")
+    assert (repo / "back.csv").read_text("utf-8") == (
+        "@id,@type,ceterms:ctid,ceterms:name,ceterms:description,ceterms:inLanguage,ceterms:hasMember\n"
+        f"{COL},ceterms:Collection,{COL},Hand care,What every volunteer does first.,en,{C1}|{C2}\n"
+    )
+
+
+def test_convert_reads_a_published_collection_graph_with_notes(repo: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
+    graph = {
+        "@context": "https://credreg.net/ctdl/schema/context/json",
+        "@graph": [
+            {
+                "@id": f"{SANDBOX}/resources/{COL}",
+                "@type": "ceterms:Collection",
+                "ceterms:ctid": COL,
+                "ceterms:name": {"en-us": "Hand care", "es": "Manos"},
+                "ceterms:keyword": {"en-us": ["hands", "hygiene"]},
+                "ceterms:hasMember": [f"{SANDBOX}/resources/{C1}", "https://example.org/other/7"],
+                "ceterms:ownedBy": [f"{SANDBOX}/resources/{C3}"],
+            },
+            {"@id": "_:m1", "@type": "ceterms:CollectionMember"},
+        ],
+    }
+    (repo / "g.json").write_text(json.dumps(graph), encoding="utf-8")
+    code, out, err = run_cli("convert", "g.json")
+    assert code == 0
+    assert out == (
+        "@id,@type,ceterms:ctid,ceterms:name,ceterms:keyword,ceterms:hasMember\n"
+        f"{COL},ceterms:Collection,{COL},Hand care,hands|hygiene,{C1}|https://example.org/other/7\n"
+    )
+    assert err.splitlines() == [
+        "g.json: note: 1 node(s) that are not a collection were left out",
+        f"g.json: note: {SANDBOX}/resources/{COL}: ceterms:name: kept 'en-us', left out es",
+        f"g.json: note: {SANDBOX}/resources/{COL}: no CSV column for ceterms:ownedBy; left out",
+    ]
+
+
+def test_convert_refuses_a_collection_file_with_errors(repo: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
+    (repo / "bad.csv").write_text(f"{HEADER}\n{COL},ceterms:Collection,,,,en,{C1}\n", encoding="utf-8")
+    code, _, err = run_cli("convert", "bad.csv")
+    assert code == 1
+    assert "required-missing" in err and err.endswith("bad.csv has errors; nothing written\n")
+
+
+# --- diff ---------------------------------------------------------------------------------------
+
+
+def test_diff_shows_members_added_and_removed(repo: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
+    (repo / "old.csv").write_text(COLLECTION, encoding="utf-8")
+    new = COLLECTION.replace(f"{C1}|{C2}", f"{C2}|{C3}").replace("Hand care", "Hand work")
+    (repo / "new.csv").write_text(new, encoding="utf-8")
+    code, out, _ = run_cli("diff", "old.csv", "new.csv")
+    assert code == 0
+    assert out == (
+        f'collection {COL} "Hand work": changed\n'
+        "  file: new.csv (was old.csv)\n"
+        '  ceterms:name: "Hand care" -> "Hand work"\n'
+        f"  + {C3} (member) (position 2)\n"
+        f"  - {C1} (member)\n"
+        "1 collection with changes (1 collection property changed; members: 1 added, 1 removed)\n"
+    )
+    report = json.loads(run_cli("diff", "--format", "json", "old.csv", "new.csv")[1])
+    (entry,) = report["frameworks"]
+    assert entry["kind"] == "collection"
+    assert [i["ctid"] for i in entry["added"]] == [C3]
+    assert [i["ctid"] for i in entry["removed"]] == [C1]
+    # the same members in another order and case: no change
+    (repo / "same.csv").write_text(
+        COLLECTION.replace(f"{C1}|{C2}", f"{C2}|{C1.upper().replace('CE-', 'ce-')}")
+    )
+    assert run_cli("diff", "--exit-code", "old.csv", "same.csv") == (0, "no changes\n", "")

@@ -57,15 +57,23 @@ def _csv_to_jsonld(path: Path, data: bytes, options: ConvertOptions, config: Con
         print_problems(str(path), exc.problems)
         print(f"{PROG}: {path} has errors; nothing written", file=sys.stderr)
         return 1
+    graphs = [(fw.ctid, framework_to_graph(fw, registry, config.language)) for fw in frameworks]
+    sizes = [f"{len(graph['@graph']) - 1} competencies" for _, graph in graphs]
     if not frameworks:
+        from competency_ci.frameworks.collection import collection_to_graph, load_collections
+
+        collections = load_collections(path, config, data=data)  # the same checks: no error now
+        graphs = [(c.ctid, collection_to_graph(c, registry, config.language)) for c in collections]
+        sizes = [f"{len(c.members)} members" for c in collections]
+    if not graphs:
         print(f"{PROG}: {path} holds no framework", file=sys.stderr)
         return 2
-    graphs = [(fw.ctid, framework_to_graph(fw, registry, config.language)) for fw in frameworks]
     out = Path(options.output) if options.output else None
     to_dir = out is not None and (out.is_dir() or str(options.output).endswith(("/", "\\")))
     if len(graphs) > 1 and not to_dir:
+        kind = "frameworks" if frameworks else "collections"
         print(
-            f"{PROG}: {path} holds {len(graphs)} frameworks; give -o DIRECTORY to write one graph each",
+            f"{PROG}: {path} holds {len(graphs)} {kind}; give -o DIRECTORY to write one graph each",
             file=sys.stderr,
         )
         return 2
@@ -81,8 +89,8 @@ def _csv_to_jsonld(path: Path, data: bytes, options: ConvertOptions, config: Con
     except OSError as exc:
         print(f"{PROG}: cannot write {exc.filename}: {exc.strerror}", file=sys.stderr)
         return 2
-    for target, graph in targets:
-        print(f"wrote {target} ({len(graph['@graph']) - 1} competencies)", file=sys.stderr)
+    for (target, _), size in zip(targets, sizes, strict=True):
+        print(f"wrote {target} ({size})", file=sys.stderr)
     return 0
 
 
@@ -92,6 +100,8 @@ def _jsonld_to_csv(path: Path, data: bytes, options: ConvertOptions) -> int:
 
     try:
         document = json.loads(data.decode("utf-8-sig"), parse_int=_integer)
+        if _is_collection_graph(document):
+            return _collections_to_csv(path, document, options)
         read = graph_to_frameworks(document, str(path))
     except UnicodeDecodeError:
         print(f"{PROG}: {path} is not UTF-8", file=sys.stderr)
@@ -127,6 +137,42 @@ def _jsonld_to_csv(path: Path, data: bytes, options: ConvertOptions) -> int:
         return 2
     count = sum(len(fw.competencies) for fw in read.frameworks)
     print(f"wrote {out} ({count} competencies)", file=sys.stderr)
+    return 0
+
+
+def _is_collection_graph(document: object) -> bool:
+    from competency_ci.frameworks.collection import is_collection_graph
+
+    return is_collection_graph(document)
+
+
+def _collections_to_csv(path: Path, document: object, options: ConvertOptions) -> int:
+    """A collection graph (``ceterms:Collection`` nodes) -> a collection file."""
+    from competency_ci.frameworks.collection import collections_to_csv, graph_to_collections
+
+    read = graph_to_collections(document, str(path))  # a GraphError is the caller's
+    for note in read.notes:
+        print(f"{path}: note: {note}", file=sys.stderr)
+    text = collections_to_csv(read.collections)
+    surrogate = _lone_surrogate(text)
+    if surrogate is not None:
+        print(
+            f"{PROG}: {path}: holds a lone surrogate ({surrogate}), which is not Unicode text; "
+            "nothing written",
+            file=sys.stderr,
+        )
+        return 2
+    if options.output is None:
+        sys.stdout.write(text)
+        return 0
+    out = Path(options.output)
+    try:
+        atomic.write_text(out, text)
+    except OSError as exc:
+        print(f"{PROG}: cannot write {out}: {exc.strerror}", file=sys.stderr)
+        return 2
+    count = sum(len(c.members) for c in read.collections)
+    print(f"wrote {out} ({count} members)", file=sys.stderr)
     return 0
 
 

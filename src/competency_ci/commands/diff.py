@@ -5,11 +5,15 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from competency_ci.commands.common import gc_paused, print_problems
 from competency_ci.frameworks.build import InvalidFrameworks, load_frameworks
 from competency_ci.frameworks.config import Config, load_config
-from competency_ci.frameworks.model import Framework
+from competency_ci.frameworks.model import Collection, Framework
+
+Loaded = list[Framework | Collection]
+T = TypeVar("T", Framework, Collection)
 
 PROG = "competency-ci diff"
 
@@ -62,21 +66,34 @@ def _run(options: DiffOptions) -> int:
         print_problems(exc.where, exc.problems)
         print(f"{PROG}: {exc.where} has errors; fix them first (competency-ci validate)", file=sys.stderr)
         return 1
-    diffs = diff_frameworks(old, new)
+    from competency_ci.frameworks.collection import diff_collections
+
+    diffs = diff_frameworks(_only(old, Framework), _only(new, Framework))
+    diffs += diff_collections(_only(old, Collection), _only(new, Collection))
     sys.stdout.write(render(diffs, options.format))
     return 1 if options.exit_code and diffs else 0
 
 
-def _load(path: Path, config: Config, data: bytes | None = None, rev: str | None = None) -> list[Framework]:
+def _only(items: Loaded, kind: type[T]) -> list[T]:
+    return [item for item in items if isinstance(item, kind)]
+
+
+def _load(path: Path, config: Config, data: bytes | None = None, rev: str | None = None) -> Loaded:
+    """A file's frameworks, or its collections when it is a collection file."""
     try:
-        return load_frameworks(path, config, data=data)
+        loaded: Loaded = list(load_frameworks(path, config, data=data))
+        if not loaded:
+            from competency_ci.frameworks.collection import load_collections
+
+            loaded = list(load_collections(path, config, data=data))
+        return loaded
     except OSError as exc:
         raise Unusable(f"cannot read {path}: {exc.strerror}") from None
     except InvalidFrameworks as exc:
         raise Invalid(f"{path} at {rev}" if rev else str(path), exc) from None
 
 
-def _git_versions(base: str, rest: list[str], config: Config) -> tuple[list[Framework], list[Framework]]:
+def _git_versions(base: str, rest: list[str], config: Config) -> tuple[Loaded, Loaded]:
     from competency_ci.frameworks.validate import git_pathspecs
     from competency_ci.gitfiles import GitError, changed_files, read_at, resolve, top_level
 
@@ -93,8 +110,8 @@ def _git_versions(base: str, rest: list[str], config: Config) -> tuple[list[Fram
         include, exclude = git_pathspecs(config, top=True)
         pathspecs = [*(rest or include), *exclude]
         changes = changed_files(base, head, pathspecs, cwd)
-        old: list[Framework] = []
-        new: list[Framework] = []
+        old: Loaded = []
+        new: Loaded = []
         for change in changes:
             if change.old_path is not None:
                 old += _load(Path(change.old_path), config, read_at(base, change.old_path, top), base)

@@ -19,7 +19,7 @@ from competency_ci.frameworks.model import Competency, Framework, Value
 from competency_ci.frameworks.problems import Level, Problem
 from competency_ci.frameworks.table import Record, Table, read_table
 from competency_ci.frameworks.validate import apply_levels, check_table
-from competency_ci.schema import COMPETENCY, FRAMEWORK, Column, TemplateSchema, load_schema
+from competency_ci.schema import COLLECTION, COMPETENCY, FRAMEWORK, Column, TemplateSchema, load_schema
 
 STRUCTURE_KINDS = frozenset({"id", "type", "ctid"})
 
@@ -178,6 +178,8 @@ def assemble(table: Table, schema: TemplateSchema) -> list[Framework]:
         if row_type is None or not id_:
             code = "missing-id" if row_type is not None else "unknown-type"
             raise InvalidFrameworks([problem(code, path, record.line, row=record.row)])
+        if row_type == COLLECTION:
+            continue  # a collection file's rows: `frameworks.collection` builds them
         ctid = record.get(ctid_col).strip() if ctid_col is not None else ""
         if not ctid and is_ctid(id_):
             ctid = id_

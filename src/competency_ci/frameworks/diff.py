@@ -72,6 +72,7 @@ class FrameworkDiff:
     changed: list[CompetencyChange] = field(default_factory=list)
     moved: list[Move] = field(default_factory=list)
     competencies: int = 0  # in the new version (the old one if removed)
+    kind: str = "framework"  # or "collection": its items are members (frameworks.collection)
 
     @property
     def empty(self) -> bool:

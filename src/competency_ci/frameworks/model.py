@@ -50,3 +50,26 @@ class Framework:
     def languages(self) -> list[str]:
         value = self.properties.get("ceasn:inLanguage", [])
         return [value] if isinstance(value, str) else list(value)
+
+
+@dataclass(eq=False)
+class Collection:
+    """A ``ceterms:Collection`` row: a named set of competencies (``members``, as written in
+    ``ceterms:hasMember``: CTIDs lower-cased, URIs as they are)."""
+
+    ctid: str
+    id: str
+    line: int
+    path: str
+    properties: dict[str, Value] = field(default_factory=dict)
+    members: list[str] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        value = self.properties.get("ceterms:name", "")
+        return value if isinstance(value, str) else " | ".join(value)
+
+    @property
+    def languages(self) -> list[str]:
+        value = self.properties.get("ceterms:inLanguage", [])
+        return [value] if isinstance(value, str) else list(value)

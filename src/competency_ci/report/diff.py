@@ -35,14 +35,16 @@ def summary_line(diffs: list[FrameworkDiff]) -> str:
         return "no changes"
     t = totals(diffs)
     parts = [f"{t[k]} {k}" for k in ("added", "removed", "changed", "moved") if t[k]]
+    kind = "collection" if all(d.kind == "collection" for d in diffs) else "framework"
     props = (
-        f"{_plural(t['properties'], 'framework property', 'framework properties')} changed"
+        f"{_plural(t['properties'], f'{kind} property', f'{kind} properties')} changed"
         if t["properties"]
         else ""
     )
-    competencies = f"competencies: {', '.join(parts)}" if parts else ""
+    items = "members" if kind == "collection" else "competencies"
+    competencies = f"{items}: {', '.join(parts)}" if parts else ""
     details = "; ".join(p for p in (props, competencies) if p)
-    return f"{_plural(len(diffs), 'framework')} with changes" + (f" ({details})" if details else "")
+    return f"{_plural(len(diffs), kind)} with changes" + (f" ({details})" if details else "")
 
 
 # --- text ----------------------------------------------------------------------------------------
@@ -53,16 +55,19 @@ def text(diffs: list[FrameworkDiff]) -> str:
     for d in diffs:
         path = d.new_path or d.old_path or ""
         renamed = f" (was {d.old_path})" if d.old_path and d.new_path and d.old_path != d.new_path else ""
-        lines.append(f"framework {d.ctid} {json.dumps(d.name, ensure_ascii=False)}: {d.status}")
+        lines.append(f"{d.kind} {d.ctid} {json.dumps(d.name, ensure_ascii=False)}: {d.status}")
         lines.append(f"  file: {path}{renamed}")
         for p in d.properties:
             lines.append(f"  {p.name}: {_value(p.old)} -> {_value(p.new)}")
         if d.status != "changed":
             noun = "competency" if d.competencies == 1 else "competencies"
-            lines.append(f"  framework {d.status} with {d.competencies} {noun}")
+            if d.kind != "framework":
+                noun = "member" if d.competencies == 1 else "members"
+            lines.append(f"  {d.kind} {d.status} with {d.competencies} {noun}")
             continue
         for item in d.added:
-            lines.append(f"  + {item.ctid} {item.label} ({_where(item)})")
+            where = f"position {item.position}" if d.kind == "collection" else _where(item)
+            lines.append(f"  + {item.ctid} {item.label} ({where})")
         for item in d.removed:
             lines.append(f"  - {item.ctid} {item.label}")
         for change in d.changed:
@@ -117,6 +122,7 @@ def json_report(diffs: list[FrameworkDiff]) -> str:
                 "changed": [_change(c) for c in d.changed],
                 "moved": [_move(m) for m in d.moved],
             }
+            | ({"kind": d.kind} if d.kind != "framework" else {})
             for d in diffs
         ],
     }
