@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from competency_ci.http import Budget, RemoteError, new_session, send
+from competency_ci.report.escape import md_code, md_link, md_text, one_line
 from competency_ci.targets.record import Changes, PublishRecord
 
 if TYPE_CHECKING:
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
     from competency_ci.githubapi import GitHub
     from competency_ci.targets.registry.status import FrameworkStatus
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 EVENT = "approval-requested"
 MARKER = "<!-- competency-ci:approval -->"
 TITLE = "Approve competency frameworks in the Credential Engine Publisher"
@@ -50,6 +51,8 @@ class Item:
     cass_url: str | None = None
     changes: Changes | None = None
     outcome: str | None = None
+    verification: str | None = None
+    was_live: bool | None = None  # live in the Registry before this change: approved once already
 
     @property
     def changes_text(self) -> str:
@@ -64,6 +67,9 @@ class Request:
     repository: str | None = None
     commit: str | None = None
     run_url: str | None = None
+    summary_url: str | None = None
+    organization: str | None = None
+    organization_live: bool | None = None  # None: not checked (a dry run, or no organization CTID)
 
     @property
     def digest(self) -> str:
@@ -92,6 +98,8 @@ def build_request(
     repository: str | None = None,
     commit: str | None = None,
     run_url: str | None = None,
+    organization_live: bool | None = None,
+    was_live: dict[str, bool] | None = None,
 ) -> Request:
     """The frameworks to approve: all given ones, or with a publish record only those it wrote."""
     from competency_ci.frameworks.jsonld import graph_uri, resource_uri
@@ -115,6 +123,8 @@ def build_request(
                 cass_url=cass_link(cass_url, uri),
                 changes=(published.changes if published else None) or (changes or {}).get(fw.ctid),
                 outcome=published.outcome if published else None,
+                verification=published.verification if published else None,
+                was_live=(was_live or {}).get(fw.ctid),
             )
         )
     return Request(
@@ -124,30 +134,104 @@ def build_request(
         repository or config.approval.repository,
         commit,
         run_url,
+        config.organization_summary_url,
+        config.organization,
+        organization_live if config.organization else None,
     )
+
+
+def organization_published(config: Config, budget: Budget | None = None) -> bool | None:
+    """Is the organization live in the Registry (``{registry}/graph/{ctid}``)? Frameworks cannot be
+    approved before it is. None when there is no organization CTID or the Registry did not answer:
+    the request then states the prerequisite instead of its result."""
+    from competency_ci.targets.registry.client import RegistryError, RegistryReader
+
+    if not config.organization:
+        return None
+    try:
+        return RegistryReader(config.registry_url, budget=budget).is_published(config.organization)
+    except (RemoteError, RegistryError):
+        return None
 
 
 # --- renderings -------------------------------------------------------------------------------
 
 
-def _md(text: str) -> str:
-    """Text safe inside a Markdown list item (framework names come from CSV cells)."""
-    return re.sub(r"([\\`*_\[\]<>|#])", r"\\\1", text.replace("\n", " "))
+AGAIN = "approved before, changed since: approve again"
+FINDER = "the Credential Finder shows a framework about 30 minutes after it is published"
 
 
-def _code(text: str) -> str:
-    """Text safe inside a Markdown code span (where backslashes are literal)."""
-    return text.replace("`", "'").replace("\n", " ")
+def procedure(request: Request, *, markdown: bool = True) -> list[str]:
+    """CE's own steps ("Uploading and Approving Competency Framework Data"), in its words."""
+    b = _bold if markdown else str
+
+    def link(text: str, url: str) -> str:
+        return f"[{text}]({url})" if markdown else f"{text} ({url})"
+
+    if request.summary_url:
+        where = f"Open the organization's {link(b('Organization Summary Page'), request.summary_url)}"
+    else:
+        where = (
+            f"Sign in to the {link('Credential Engine Publisher', request.publisher_url)}, open "
+            f"{b('My Organization')} and go to the organization's {b('Organization Summary Page')} (set "
+            "`approval.publisher-organization-id` to link it here)"
+        )
+    return [
+        f"1. {where}.",
+        f"2. Select the {b('Frameworks')} tab.",
+        f"3. Select the frameworks listed below (or {b('Select All')}).",
+        f"4. Click {b('Approve All Selected Items')}.",
+    ]
 
 
-def _line(item: Item, checked: bool = False) -> str:
-    links = [f"[Registry]({item.graph_url})"]
-    if item.cass_url:
-        links.insert(0, f"[CASS]({item.cass_url})")
-    return (
-        f"- [{'x' if checked else ' '}] **{_md(item.name)}** `{item.ctid}`: {item.changes_text}; "
-        f"{' · '.join(links)} · `{_code(item.path)}`"
+def _where(request: Request) -> str:
+    if request.summary_url:
+        return f"[Organization Summary Page]({request.summary_url})"
+    return f"[Credential Engine Publisher]({request.publisher_url})"
+
+
+def _bold(text: str) -> str:
+    return f"**{text}**"
+
+
+def prerequisite(request: Request, *, markdown: bool = True) -> list[str]:
+    """The organization must be approved and published before its frameworks can be approved."""
+    b = _bold if markdown else str
+    steps = (
+        f"use {b('Approve my Organization')} on the {b('My Organization')} tab of the Publisher and wait "
+        "for Credential Engine's email that the organization is published"
     )
+    if request.organization_live is False:
+        org = f"{md_code(request.organization or '')}" if markdown else request.organization
+        return [
+            f"{b('First, the organization.')} Frameworks cannot be approved until the organization itself "
+            f"has been approved and published, and {org} is not in the Credential Registry yet: {steps}. "
+            "Then approve the frameworks as below."
+        ]
+    if request.organization_live is None:
+        return [
+            "Frameworks cannot be approved until the organization itself has been approved and published "
+            f"(not checked for this request). If it is not yet, first {steps}."
+        ]
+    return []
+
+
+def _line(item: Item, checked: bool = False, again: bool = False) -> str:
+    links = [md_link("Registry", item.graph_url)]
+    if item.cass_url:
+        links.insert(0, md_link("CE view in CASS", item.cass_url))
+    verified = f"; CE view: {md_text(item.verification)}" if item.verification else ""
+    flag = f" **{AGAIN}**." if again else ""
+    return (
+        f"- [{'x' if checked else ' '}] **{md_text(item.name)}** `{item.ctid}`: "
+        f"{item.changes_text}{verified}; "
+        f"{' · '.join(links)} · {md_code(item.path)}{flag}"
+    )
+
+
+def _again(request: Request, approved: set[str]) -> set[str]:
+    """Frameworks of this request that were approved once already: ticked in the issue, or live."""
+    return {i.ctid for i in request.items if i.ctid in approved or i.was_live}
 
 
 def _origin(request: Request) -> str:
@@ -155,7 +239,7 @@ def _origin(request: Request) -> str:
     if request.commit:
         parts.append(f"commit {request.commit[:12]}")
     if request.run_url:
-        parts.append(f"[workflow run]({request.run_url})")
+        parts.append(md_link("workflow run", request.run_url))
     return f" ({', '.join(parts)})" if parts else ""
 
 
@@ -195,19 +279,25 @@ def merge(state: IssueState | None, request: Request) -> IssueState:
 
 
 def issue_body(state: IssueState, request: Request, previous_body: str = "") -> str:
-    """The issue: instructions, one checkbox per framework, and the hidden state."""
+    """The issue: CE's procedure, one checkbox per framework, and the hidden state."""
     fresh = {i.ctid for i in request.items}
-    checked = set(_CHECKED.findall(previous_body)) - fresh
+    ticked = set(_CHECKED.findall(previous_body))
+    checked, again = ticked - fresh, _again(request, ticked)
+    before = prerequisite(request)
     lines = [
         MARKER,
         "These competency frameworks were published to CASS and wait for approval before Credential "
-        "Engine publishes them to the Credential Registry.",
+        "Engine publishes them to the Credential Registry. Review each one in its CE view (what CE will "
+        "publish), then approve them in the Publisher:",
         "",
-        f"**Approvers:** open the [Credential Engine Publisher]({request.publisher_url}), review and approve "
-        "each framework below, then tick its box. `competency-ci status --close-approval-issue` closes this "
-        "issue once every framework is live in the Registry and matches the repository.",
+        *([*before, ""] if before else []),
+        *procedure(request),
         "",
-        *(_line(item, item.ctid in checked) for item in state.items),
+        "Then tick each framework's box here. Once approved, Credential Engine publishes the frameworks to "
+        f"the Credential Registry; {FINDER}. `competency-ci status --close-approval-issue` closes this issue "
+        "once every framework is live in the Registry and matches the repository.",
+        "",
+        *(_line(item, item.ctid in checked, item.ctid in again) for item in state.items),
         "",
         f"Last requested{_origin(request)}.",
         "",
@@ -216,13 +306,19 @@ def issue_body(state: IssueState, request: Request, previous_body: str = "") -> 
     return "\n".join(lines) + "\n"
 
 
-def comment_body(request: Request) -> str:
+def comment_body(request: Request, approved: frozenset[str] = frozenset()) -> str:
+    """A later publish: what to approve now, naming the frameworks that need approving again."""
+    again = _again(request, set(approved))
+    names = [f"**{md_text(i.name)}** `{i.ctid}`" for i in request.items if i.ctid in again]
+    before = prerequisite(request) if request.organization_live is False else []
     lines = [
         f"<!-- competency-ci:request sha256={request.digest} -->",
-        f"New publish{_origin(request)}: please approve these frameworks in the "
-        f"[Credential Engine Publisher]({request.publisher_url}):",
+        f"New publish{_origin(request)}: please approve these frameworks on the {_where(request)}, "
+        "following the steps in the issue:",
         "",
-        *(_line(item) for item in request.items),
+        *([*before, ""] if before else []),
+        *(_line(item, again=item.ctid in again) for item in request.items),
+        *(["", f"{AGAIN[0].upper()}{AGAIN[1:]}: {', '.join(names)}."] if names else []),
     ]
     return "\n".join(lines) + "\n"
 
@@ -238,6 +334,12 @@ def webhook_payload(request: Request) -> dict[str, Any]:
         "run_url": request.run_url,
         "registry_url": request.registry_url,
         "publisher_url": request.publisher_url,
+        "organization": {
+            "ctid": request.organization,
+            "live": request.organization_live,
+            "summary_url": request.summary_url,
+        },
+        "procedure": [*prerequisite(request, markdown=False), *procedure(request, markdown=False)],
         "frameworks": [
             {
                 "ctid": i.ctid,
@@ -248,6 +350,8 @@ def webhook_payload(request: Request) -> dict[str, Any]:
                 "registry_uri": i.registry_uri,
                 "graph_url": i.graph_url,
                 "cass_url": i.cass_url,
+                "verification": i.verification,
+                "approve_again": i.was_live is True,
             }
             for i in request.items
         ],
@@ -255,9 +359,17 @@ def webhook_payload(request: Request) -> dict[str, Any]:
 
 
 def render_text(request: Request) -> str:
-    lines = [f"{i.path}: {i.name} ({i.ctid}): {i.changes_text}" for i in request.items]
-    lines.append(f"Approve in the Publisher: {request.publisher_url}")
-    return "\n".join(lines) + "\n"
+    lines = []
+    for i in request.items:
+        lines.append(
+            f"{i.path}: {i.name} ({i.ctid}): {i.changes_text}" + (f"; {AGAIN}" if i.was_live else "")
+        )
+        if i.verification:
+            lines.append(f"  CE view: {i.verification}")
+        if i.cass_url:
+            lines.append(f"  CE view in CASS: {i.cass_url}")
+    lines += ["", *prerequisite(request, markdown=False), *procedure(request, markdown=False)]
+    return "\n".join(one_line(line) for line in lines) + "\n"
 
 
 # --- delivery -----------------------------------------------------------------------------------
@@ -314,7 +426,7 @@ def request_github_issue(gh: GitHub, request: Request, label: str, approvers: li
     comments = [c for c in gh.list_comments(issue.number) if _COMMENT.search(c.body)]
     last = _COMMENT.search(comments[-1].body) if comments else None
     if last is None or last.group(1) != request.digest:
-        gh.create_comment(issue.number, comment_body(request))
+        gh.create_comment(issue.number, comment_body(request, frozenset(_CHECKED.findall(issue.body))))
     gh.update_issue(issue.number, body=issue_body(merge(state, request), request, issue.body))
     return Outcome("commented", f"commented on issue #{issue.number}", issue.html_url, issue.number)
 
@@ -372,7 +484,12 @@ def close_when_live(gh: GitHub, label: str, statuses: Sequence[FrameworkStatus])
     lines = [
         "All frameworks of this request are live in the Credential Registry and match the repository:",
         "",
-        *(f"- **{_md(i.name)}** `{i.ctid}`: [live graph]({by_ctid[i.ctid].graph_url})" for i in items),
+        *(
+            f"- **{md_text(i.name)}** `{i.ctid}`: {md_link('live graph', by_ctid[i.ctid].graph_url)}"
+            for i in items
+        ),
+        "",
+        f"Note: {FINDER}.",
         "",
         "Closed by `competency-ci status --close-approval-issue`.",
     ]

@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Any
 
 from competency_ci.frameworks.normal import normal
+from competency_ci.report.escape import md_cell, md_code, md_link, one_line
 
 Statement = tuple[str, str, str, str]  # subject, predicate, value, kind ("" | "@id-node" | "@lang:xx")
 
@@ -37,6 +38,22 @@ _LABELS = {
     State.CURRENT: "live and current",
     State.OUTDATED: "live, older than the repository (awaiting approval of the latest change)",
 }
+
+
+ORGANIZATION_FIRST = (
+    "not yet live, waiting for the organization: frameworks cannot be approved until the organization "
+    "is approved and published (Approve my Organization, on the My Organization tab of the Publisher)"
+)
+FINDER_DELAY = "the Credential Finder shows it about 30 minutes after it is published"
+
+
+def waiting_for_organization(results: list[FrameworkStatus], published: bool) -> list[FrameworkStatus]:
+    """Mark the frameworks that are not live when the organization itself is not published yet."""
+    from dataclasses import replace
+
+    if published:
+        return results
+    return [replace(r, waiting_for_organization=r.state is State.NOT_LIVE) for r in results]
 
 
 def _is_language_map(value: dict[str, Any]) -> bool:
@@ -108,6 +125,17 @@ class FrameworkStatus:
     only_in_repository: int = 0
     only_in_registry: int = 0
     examples: list[str] = field(default_factory=list)
+    waiting_for_organization: bool = False  # not live, and the organization is not published either
+
+    @property
+    def resource_url(self) -> str:
+        """The framework's Registry resource, ``{registry}/resources/{ctid}``."""
+        base, _, ctid = self.graph_url.rpartition("/graph/")
+        return f"{base}/resources/{ctid}"
+
+    @property
+    def label(self) -> str:
+        return ORGANIZATION_FIRST if self.waiting_for_organization else self.state.label
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -154,7 +182,9 @@ def any_waiting(results: Iterable[FrameworkStatus]) -> bool:
 def render_text(results: list[FrameworkStatus]) -> str:
     lines = []
     for r in results:
-        lines.append(f"{r.path}: {r.name} ({r.ctid}): {r.state.label}")
+        lines.append(f"{r.path}: {r.name} ({r.ctid}): {r.label}")
+        if r.state is State.CURRENT:
+            lines.append(f"  live at {r.resource_url}; {FINDER_DELAY}")
         if r.state is State.OUTDATED:
             lines.append(
                 f"  {r.only_in_repository} statement(s) only in the repository, "
@@ -162,14 +192,16 @@ def render_text(results: list[FrameworkStatus]) -> str:
             )
             lines.extend(f"    {example}" for example in r.examples)
     lines.append(summary(results))
-    return "\n".join(lines) + "\n"
+    return "\n".join(one_line(line) for line in lines) + "\n"
 
 
 def summary(results: list[FrameworkStatus]) -> str:
     counts = {state: sum(1 for r in results if r.state is state) for state in State}
+    for_org = sum(1 for r in results if r.waiting_for_organization)
     return (
         f"{len(results)} framework(s): {counts[State.CURRENT]} live and current, "
         f"{counts[State.OUTDATED]} awaiting approval of a change, {counts[State.NOT_LIVE]} not yet live"
+        + (f" ({for_org} waiting for the organization to be published)" if for_org else "")
     )
 
 
@@ -178,11 +210,6 @@ def render_json(results: list[FrameworkStatus]) -> str:
         json.dumps({"frameworks": [r.to_dict() for r in results], "waiting": any_waiting(results)}, indent=2)
         + "\n"
     )
-
-
-def cell(text: str) -> str:
-    """Text safe inside a Markdown table cell."""
-    return text.replace("|", "\\|").replace("\n", " ")
 
 
 def render_markdown(results: list[FrameworkStatus]) -> str:
@@ -194,11 +221,14 @@ def render_markdown(results: list[FrameworkStatus]) -> str:
         "|---|---|---|---|---|",
     ]
     for r in results:
-        status = r.state.label
-        if r.state is not State.NOT_LIVE:
-            status = f"[{status}]({r.graph_url})"
-        lines.append(f"| {icons[r.state]} | {cell(r.name)} | `{r.ctid}` | {status} | `{cell(r.path)}` |")
+        status = r.label if r.state is State.NOT_LIVE else md_link(r.label, r.resource_url)
+        lines.append(
+            f"| {icons[r.state]} | {md_cell(r.name)} | {md_code(r.ctid, table=True)} | {status} "
+            f"| {md_code(r.path, table=True)} |"
+        )
     lines += ["", summary(results) + "."]
+    if any(r.state is State.CURRENT for r in results):
+        lines += ["", f"A framework that has just gone live: {FINDER_DELAY}."]
     return "\n".join(lines) + "\n"
 
 
