@@ -8,6 +8,7 @@ duplicates across files are found even when pre-commit passes the files in batch
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import os
 import re
@@ -134,6 +135,11 @@ def check_table(
                 index,
             )
         problems += check_collections(table, schema, header, rows, _ctid_search(schema), REGISTRIES, members)
+    return finish(problems, config)
+
+
+def finish(problems: list[Problem], config: Config) -> list[Problem]:
+    """A file's problems in report order (line, cell, code), at the configured levels."""
     problems.sort(key=lambda p: (p.line, -1 if p.index is None else p.index, p.code))
     return apply_levels(problems, config)
 
@@ -396,6 +402,23 @@ def build_index(config: Config, tables: list[Table], settled: Sequence[bulk.Sett
 # --- the run -------------------------------------------------------------------------------------
 
 
+def validate_paths(
+    paths: list[str], config: Config, schema: TemplateSchema | None = None
+) -> ValidationResult:
+    """Validate the files (no path: the repository root); a file whose rows the bulk acceptor
+    settles as clean skips the precise checks (unless another file of the repository shares one of
+    its CTIDs): what its header lacks is all it can have to report."""
+    # A large file makes a million short-lived objects and no cycles: the cyclic collector would
+    # only walk them again and again.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _validate_paths(paths, config, schema or load_schema())
+    finally:
+        if collecting:
+            gc.enable()
+
+
 def _members_for(
     tables: list[Table], result: ValidationResult, config: Config, schema: TemplateSchema
 ) -> MemberIndex | None:
@@ -404,7 +427,9 @@ def _members_for(
     collection = next((t for t, k in schema.row_types.items() if k == COLLECTION), None)
     type_name = next(c.name for c in schema.columns.values() if c.kind == "type")
     if collection is None or not any(
-        (i := t.col(type_name)) is not None and any(r.get(i).strip() == collection for r in t.records)
+        (i := t.col(type_name)) is not None
+        and (not t.text or collection in t.text)  # one search settles most files
+        and any(r.get(i).strip() == collection for r in t.records)
         for t in tables
     ):
         return None
@@ -417,12 +442,7 @@ def _members_for(
     return build_members(config, files)
 
 
-def validate_paths(
-    paths: list[str], config: Config, schema: TemplateSchema | None = None
-) -> ValidationResult:
-    """Validate the files (no path: the repository root); a file the bulk acceptor settles as clean
-    skips the precise checks (unless another file of the repository shares one of its CTIDs)."""
-    schema = schema or load_schema()
+def _validate_paths(paths: list[str], config: Config, schema: TemplateSchema) -> ValidationResult:
     result = ValidationResult()
     tables: list[Table] = []
     settled: list[bulk.Settled] = []
@@ -452,12 +472,18 @@ def validate_paths(
             tables.append(table)
             result.tables[shown] = table
     index = build_index(config, tables, settled) if tables or settled else None
+    checked: list[Table | bulk.Settled] = list(tables)
     for clean in settled:
         result.settled[clean.path] = clean.data
         if index is not None and clean.clashes(index):  # the precise checks say where
-            tables.append(result.table(clean.path))
+            checked.append(result.table(clean.path))
+        elif clean.problems:
+            checked.append(clean)
     order = {path: i for i, path in enumerate(result.files)}
     members = _members_for(tables, result, config, schema)
-    for table in sorted(tables, key=lambda t: order[t.path]):
-        result.problems += check_table(table, schema, config, index=index, members=members)
+    for item in sorted(checked, key=lambda t: order[t.path]):
+        if isinstance(item, Table):
+            result.problems += check_table(item, schema, config, index=index, members=members)
+        else:
+            result.problems += finish(list(item.problems), config)
     return result

@@ -25,10 +25,17 @@ from operator import eq, itemgetter, lt
 from urllib.parse import urlsplit
 
 from competency_ci.frameworks import forked
-from competency_ci.frameworks.checks.cells import DESCRIPTION, NAME, V4_NIBBLES
+from competency_ci.frameworks.checks.cells import (
+    DESCRIPTION,
+    NAME,
+    V4_NIBBLES,
+    absent_columns,
+    requirements,
+)
 from competency_ci.frameworks.checks.header import check_header
 from competency_ci.frameworks.checks.structure import CtidIndex
 from competency_ci.frameworks.config import REGISTRIES
+from competency_ci.frameworks.problems import Problem
 from competency_ci.frameworks.table import Table, decode
 from competency_ci.schema import COLLECTION, COMPETENCY, FRAMEWORK, Column, TemplateSchema
 
@@ -140,9 +147,9 @@ def _compile(header: tuple[str, ...], schema: TemplateSchema) -> RowPattern | No
         return f"(?P<g{count}>{body})", f"g{count}"
 
     # Competencies first: nearly every row is one, and a branch that fails costs a second look.
+    # (A column the header lacks that a row type needs is one problem on the header, whatever the
+    # rows hold: ``absent_columns``, from the rows of each type counted here.)
     for type_value, kind in sorted(schema.row_types.items(), key=lambda item: item[1] != COMPETENCY):
-        if any(_needs(c, kind) for c in schema.columns.values() if c.name not in header):
-            continue  # rows of this type miss a required column: the precise checks' business
         named.append({})
         cells: list[str] = []
         for i, column in enumerate(columns[1:], start=1):
@@ -375,8 +382,9 @@ def _read_parts(
 # --- the rules across rows -----------------------------------------------------------------------
 
 
-def _settled(parts: list[Part], pattern: RowPattern) -> list[str] | None:
-    """The rows' CTIDs when ids, references and the hierarchy are clean, else None."""
+def _settled(parts: list[Part], pattern: RowPattern) -> tuple[list[str], dict[str, int]] | None:
+    """The rows' CTIDs and the number of rows of each type when ids, references and the hierarchy
+    are clean, else None."""
     ids = list(chain.from_iterable(p.ids for p in parts))
     n = len(ids)
     by_id = parts[0].by_id or dict(zip(parts[0].ids, range(len(parts[0].ids)), strict=True))
@@ -418,7 +426,11 @@ def _settled(parts: list[Part], pattern: RowPattern) -> list[str] | None:
             links.append((rows, targets))
     competencies = n - len(others) if majority == COMPETENCY else len(minority.get(COMPETENCY, ()))
     frameworks = set(range(n)) - others if majority == FRAMEWORK else minority.get(FRAMEWORK, set())
-    return ids if _hierarchy_clean(n, competencies, frameworks, parents, links) else None
+    if not _hierarchy_clean(n, competencies, frameworks, parents, links):
+        return None
+    counts = {kind: len(rows) for kind, rows in minority.items()}
+    counts[majority] = n - len(others)
+    return ids, counts
 
 
 def _distinct_keys(parts: list[Part]) -> bool:
@@ -460,12 +472,14 @@ def _hierarchy_clean(
 
 @dataclass
 class Settled:
-    """A file found clean on its own: its CTIDs (by row) are all the cross-file check still
-    needs, and its bytes are kept for whoever wants the table."""
+    """A file whose rows are clean on their own: its CTIDs (by row) are all the cross-file check
+    still needs, and its bytes are kept for whoever wants the table. ``problems``: what its header
+    lacks (columns its rows need), exactly as the precise checks report it."""
 
     path: str
     data: bytes = field(repr=False)
     ctids: list[str] = field(repr=False)
+    problems: list[Problem] = field(default_factory=list)
 
     def clashes(self, index: CtidIndex) -> bool:
         """Whether another framework file of the repository has one of these CTIDs."""
@@ -500,7 +514,8 @@ def settle(path: str, data: bytes, schema: TemplateSchema) -> Settled | None:
     if not start or start == len(text) or '"' in first:
         return None
     header = first.split(",")
-    if check_header(Table(path, header, []), schema)[1]:
+    resolved, header_problems = check_header(Table(path, header, []), schema)
+    if header_problems:
         return None
     pattern = row_pattern(tuple(header), schema)
     if pattern is None:
@@ -511,8 +526,11 @@ def settle(path: str, data: bytes, schema: TemplateSchema) -> Settled | None:
     gc.disable()
     try:
         parts = _read_parts(text, start, pattern, _settled_id(schema), schema)
-        ids = None if parts is None else _settled(parts, pattern)
+        rows = None if parts is None else _settled(parts, pattern)
     finally:
         if collecting:
             gc.enable()
-    return None if ids is None else Settled(path, data, ids)
+    if rows is None:
+        return None
+    ids, counts = rows
+    return Settled(path, data, ids, absent_columns(path, 1, requirements(schema, resolved), counts))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from itertools import compress, repeat
 from operator import and_, contains, eq, is_, methodcaller, not_, or_
@@ -174,12 +174,8 @@ class RowChecker:
         self.columns = _transpose(table.records, len(table.header))
         self.kinds: list[str | None] = []
         self.skip: set[int] = set()
-        # Requirements per row type: (column, position or None when absent from the header, tier).
-        self.required: dict[str, list[tuple[Column, int | None, str]]] = {}
-        for column in schema.columns.values():
-            for row_type, tier in column.required_for.items():
-                self.required.setdefault(row_type, []).append((column, header.position(column.name), tier))
-        self.absent: Counter[tuple[str, str]] = Counter()
+        self.required = requirements(schema, header)
+        self.counts: dict[str, int] = {}  # rows of each type (template rows left out)
 
     def emit(
         self, code: str, record: Record, index: int | None, detail: str = "", hint: str | None = None
@@ -234,8 +230,12 @@ class RowChecker:
             if rule.reference:
                 refs.update(zip(positions, zip(values), strict=True))
             return
-        for pos, value in zip(positions, values, strict=True):
-            self._cell(rule, pos, value, refs)
+        # Only the cells that fail the same tests, one by one, go through `_cell`.
+        for pos, value, quiet in zip(positions, values, self._quiet(rule, positions, values), strict=True):
+            if not quiet:
+                self._cell(rule, pos, value, refs)
+            elif rule.reference:
+                refs[pos] = (value,)
 
     def _clean(self, rule: CellRule, positions: list[int], values: list[str]) -> bool:
         """Whether no value of the column can have a problem (then no per-cell work is needed)."""
@@ -255,6 +255,24 @@ class RowChecker:
         ):
             return False
         return rule.quiet is None or all(map(rule.quiet, values))
+
+    def _quiet(self, rule: CellRule, positions: list[int], values: list[str]) -> list[bool]:
+        """Per cell, the tests of `_clean`: True when `_cell` would have nothing to say about it
+        (and its one value is the reference, if the column is one)."""
+        applies = rule.column.rows
+        kinds = map(self.kinds.__getitem__, positions)
+        tests: list[Iterator[object]] = [
+            map(is_, map(str.strip, values), values),
+            map(not_, map(methodcaller("startswith", "="), values)),
+            map(not_, map(contains, values, repeat(self.separator))),
+            (kind is None or kind in applies for kind in kinds),
+        ]
+        if rule.quiet is not None:
+            tests.append(map(rule.quiet, values))
+        quiet = list(map(all, zip(*tests, strict=True)))
+        if self.skip:  # template rows: `_cell` skips them
+            quiet = [q and pos not in self.skip for q, pos in zip(quiet, positions, strict=True)]
+        return quiet
 
     def _export_loss(self, rule: CellRule, fact: ExportFact, positions: list[int], values: list[str]) -> None:
         """A warning on each cell whose value CE will not see as written (the descriptor says why)."""
@@ -338,23 +356,27 @@ class RowChecker:
     def _requirements(self) -> None:
         """Columns a row type needs (absent columns are counted and reported once, on the header)."""
         records, kinds, skip = self.table.records, self.kinds, self.skip
+        n = len(kinds)
         for kind, needs in self.required.items():
-            positions = [pos for pos, k in enumerate(kinds) if k == kind and pos not in skip]
+            positions = list(compress(range(n), map(eq, kinds, repeat(kind))))
+            if skip:
+                positions = [pos for pos in positions if pos not in skip]
+            self.counts[kind] = len(positions)
             for column, index, tier in needs:
-                cells = self.columns[index] if index is not None else None
-                for pos in positions:
-                    if cells is not None:
-                        value = cells[pos]
-                        if value and value.strip():
-                            continue
-                    if column.kind == "ctid":
-                        if not self._ctid_not_needed(pos):
-                            self._missing_ctid(records[pos], index)
-                        continue
-                    if index is None:
-                        self.absent[column.name, tier] += 1
-                        continue
-                    code = "required-missing" if tier == "required" else "required-if-available-missing"
+                if index is None and column.kind != "ctid":
+                    continue  # counted by `absent_columns`
+                missing = positions
+                if index is not None:
+                    cells = self.columns[index]
+                    missing = list(
+                        compress(positions, map(not_, map(str.strip, map(cells.__getitem__, positions))))
+                    )
+                if column.kind == "ctid":
+                    for pos in self._ctid_needed(missing):
+                        self._missing_ctid(records[pos], index)
+                    continue
+                code = "required-missing" if tier == "required" else "required-if-available-missing"
+                for pos in missing:
                     self.emit(code, records[pos], index, f"{column.name} on a {kind} row")
 
     def _missing_ctid(self, record: Record, index: int | None) -> None:
@@ -367,29 +389,18 @@ class RowChecker:
             detail = f"@id {shown} is not a CTID and there is no ceterms:ctid column"
         self.emit("missing-ctid", record, self.id_index if index is None else index, detail)
 
-    def _ctid_not_needed(self, pos: int) -> bool:
-        """`ceterms:ctid` is satisfied by a CTID in `@id`. Only a URL `@id` needs it: a missing,
-        temporary or malformed `@id` is reported itself (and `fix` mints a CTID for it)."""
+    def _ctid_needed(self, positions: list[int]) -> list[int]:
+        """The rows without a CTID whose `@id` does not stand in for one: `ceterms:ctid` is
+        satisfied by a CTID in `@id`. Only a URL `@id` needs it: a missing, temporary or malformed
+        `@id` is reported itself (and `fix` mints a CTID for it)."""
         if self.id_index is None:
-            return True
-        value = self.columns[self.id_index][pos].strip()
-        return not value.startswith("http")
+            return []
+        ids = self.columns[self.id_index]
+        url = methodcaller("startswith", "http")
+        return list(compress(positions, map(url, map(str.strip, map(ids.__getitem__, positions)))))
 
     def _report_absent(self) -> None:
-        table = self.table
-        for (name, tier), count in sorted(self.absent.items()):
-            code = "missing-column" if tier == "required" else "required-if-available-missing"
-            rows = "1 row needs it" if count == 1 else f"{count} rows need it"
-            self.problems.append(
-                problem(
-                    code,
-                    table.path,
-                    table.header_line,
-                    detail=f"there is no {name} column ({rows})",
-                    hint=f"Add a {name} column and fill it in.",
-                    row=1,
-                )
-            )
+        self.problems += absent_columns(self.table.path, self.table.header_line, self.required, self.counts)
 
     def _identities(self) -> list[RowInfo]:
         """Each row's `@id` and CTID (``ceterms:ctid``, else a CTID-shaped `@id`), with their checks.
@@ -453,6 +464,44 @@ class RowChecker:
                 self.emit("ctid-uppercase", record, index, quote(value))
             if not is_ctid_v4(value):
                 self.emit("ctid-not-v4", record, index, quote(value))
+
+
+Requirements = dict[str, list[tuple[Column, int | None, str]]]
+
+
+def requirements(schema: TemplateSchema, header: Header) -> Requirements:
+    """Per row type, the columns it needs: (column, position or None when absent from the header,
+    tier)."""
+    required: Requirements = {}
+    for column in schema.columns.values():
+        for row_type, tier in column.required_for.items():
+            required.setdefault(row_type, []).append((column, header.position(column.name), tier))
+    return required
+
+
+def absent_columns(path: str, line: int, required: Requirements, counts: dict[str, int]) -> list[Problem]:
+    """One problem on the header per column that rows need but the header lacks (``counts``: rows
+    of each type). A CTID ``@id`` stands in for ceterms:ctid, so that one is a row's business."""
+    absent: Counter[tuple[str, str]] = Counter()
+    for kind, needs in required.items():
+        for column, index, tier in needs:
+            if index is None and column.kind != "ctid" and counts.get(kind):
+                absent[column.name, tier] += counts[kind]
+    found = []
+    for (name, tier), count in sorted(absent.items()):
+        code = "missing-column" if tier == "required" else "required-if-available-missing"
+        rows = "1 row needs it" if count == 1 else f"{count} rows need it"
+        found.append(
+            problem(
+                code,
+                path,
+                line,
+                detail=f"there is no {name} column ({rows})",
+                hint=f"Add a {name} column and fill it in.",
+                row=1,
+            )
+        )
+    return found
 
 
 def check_rows(

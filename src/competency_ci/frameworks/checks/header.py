@@ -51,15 +51,16 @@ def is_helper_column(table: Table, schema: TemplateSchema | None = None) -> bool
     if not table.header:
         return False
     name = table.header[0].strip()
+    if name:
+        if schema is None:
+            from competency_ci.schema import load_schema
+
+            schema = load_schema()
+        if name in schema.columns:
+            return False  # decided by the header alone: column A's values are never read
     values = [v for v in (r.get(0) for r in table.records) if v.strip()]
     if not name:
         return all(_looks_like_label(v) for v in values)
-    if schema is None:
-        from competency_ci.schema import load_schema
-
-        schema = load_schema()
-    if name in schema.columns:
-        return False
     return bool(values) and all(_looks_like_label(v) for v in values)
 
 

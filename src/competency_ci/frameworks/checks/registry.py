@@ -52,14 +52,14 @@ def check_registry(
 ) -> list[Problem]:
     """``registry``: the configured environment (``sandbox``, ``production`` or ``custom``);
     ``registries``: environment -> registry base URL."""
-    if registry not in registries:
-        return []
+    if registry not in registries or (table.text and "http" not in table.text.lower()):
+        return []  # (a file without a URI at all is settled by one search)
     here = _host(registries[registry])
     others = {_host(url): env for env, url in registries.items() if env != registry}
     type_index = next((header.position(c.name) for c in schema.columns.values() if c.kind == "type"), None)
     if type_index is None:
         return []
-    kinds = [schema.row_type(r.get(type_index).strip()) for r in table.records]
+    kinds: list[str | None] = []  # each row's type, read once a column has a URI at all
     problems: list[Problem] = []
     sep = schema.separator
     for column in registry_columns(schema):
@@ -69,6 +69,8 @@ def check_registry(
         records = table.records
         cells = [r.get(index) for r in records]
         for pos in compress(range(len(cells)), ("http" in c.lower() for c in cells)):
+            if not kinds:
+                kinds = [schema.row_type(r.get(type_index).strip()) for r in records]
             kind = kinds[pos]
             if kind is None or kind not in column.rows:
                 continue  # template rows, unknown types and values that do not apply are reported elsewhere
