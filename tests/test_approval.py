@@ -235,7 +235,7 @@ def test_publish_record_round_trip_and_errors() -> None:
     with pytest.raises(ValueError, match=r"^not a competency-ci publish result \(schema_version 1\)$"):
         parse_record({"frameworks": []})
     with pytest.raises(
-        ValueError, match=r"^frameworks\[1\]\.outcome: expected one of written, unchanged, failed$"
+        ValueError, match=r"^frameworks\[1\]\.outcome: expected one of written, unchanged, failed, deleted$"
     ):
         parse_record(
             {"schema_version": 1, "frameworks": [{"ctid": A, "name": "a", "path": "a", "outcome": "ok"}]}

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +25,7 @@ from competency_ci.commands.common import (
     EXIT_USAGE,
     SetupFailed,
     budget,
+    current_commit,
     load_frameworks_checked,
 )
 from competency_ci.frameworks.config import Config, ConfigError, load_config
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
     from competency_ci.frameworks.model import Framework
     from competency_ci.http import Budget
     from competency_ci.targets.base import Target, TargetOutcome, TargetPlan
-    from competency_ci.targets.retire import Retirement
+    from competency_ci.targets.retire import Baseline, Gone, Retirement
 
 SANDBOX = "sandbox"
 TARGETS = ("cass", "registry")
@@ -81,12 +82,12 @@ def plan(options: PublishOptions) -> int:
     shared = budget(options.timeout)
     try:
         frameworks = load_frameworks_checked(list(options.paths), config, options.format, "plan")
-        frameworks, retiring = retirements(options, config, frameworks)
+        frameworks, retiring, base = retirements(options, config, frameworks)
         opened = open_target(options, config, shared, publishing=False)
     except SetupFailed as exc:
         return exc.code
     try:
-        planned = opened.target.plan(frameworks, retiring)
+        planned = opened.target.plan(frameworks, retiring, base)
     finally:
         opened.close()
     if planned.error is not None:
@@ -104,12 +105,12 @@ def publish(options: PublishOptions) -> int:
     delivery = None if options.dry_run else approval_delivery(options, config, shared)
     try:
         frameworks = load_frameworks_checked(list(options.paths), config, options.format, "publish")
-        frameworks, retiring = retirements(options, config, frameworks)
+        frameworks, retiring, base = retirements(options, config, frameworks)
         opened = open_target(options, config, shared, publishing=not options.dry_run)
     except SetupFailed as exc:
         return exc.code
     try:
-        planned = opened.target.plan(frameworks, retiring)
+        planned = opened.target.plan(frameworks, retiring, base)
         if options.format != "json":
             sys.stdout.write(planned.render(options.format))
         refused(opened, planned)
@@ -118,6 +119,7 @@ def publish(options: PublishOptions) -> int:
         outcome = opened.target.apply(planned)
         verification = opened.target.verify(outcome)
         record = opened.target.record(outcome, verification)
+        record = replace(record, commit=current_commit(config.root, options.commit))
     finally:
         opened.close()
     if options.result_file:
@@ -145,24 +147,16 @@ def publish(options: PublishOptions) -> int:
 
 def retirements(
     options: PublishOptions, config: Config, frameworks: list[Framework]
-) -> tuple[list[Framework], list[Retirement]]:
-    """The frameworks to publish and those to retire (``targets/retire.py``): from ``--git BASE``
-    (the old versions of the framework files changed since BASE) and ``--record FILE``."""
-    from competency_ci.targets.retire import Gone, gone_in_git, gone_in_record, split
+) -> tuple[list[Framework], list[Retirement], Baseline | None]:
+    """The frameworks to publish, those to retire, and the frameworks as last published (the
+    baseline drift is measured from; ``targets/retire.py``): from ``--git BASE`` (the old versions
+    of the framework files changed since BASE), else the commit ``--record FILE`` names, and the
+    frameworks that record lists."""
+    from competency_ci.targets.retire import gone_in_record, split
 
     gone: list[Gone] = []
-    if options.git_base:
-        from competency_ci.frameworks.validate import git_pathspecs
-        from competency_ci.gitfiles import GitError, changed_since, top_level
-
-        try:
-            top = top_level(config.root)
-            include, exclude = git_pathspecs(config)
-            changes = changed_since(options.git_base, include + exclude, config.root)
-        except GitError as exc:
-            print(f"error: --git {options.git_base}: {exc}", file=sys.stderr)
-            raise SetupFailed(EXIT_USAGE) from None
-        gone += gone_in_git(changes, options.git_base, config, top)
+    base: Baseline | None = None
+    record = None
     if options.record:
         from competency_ci.targets.record import parse_record
 
@@ -172,7 +166,34 @@ def retirements(
             print(f"error: --record {options.record}: {exc}", file=sys.stderr)
             raise SetupFailed(EXIT_USAGE) from None
         gone += gone_in_record(record)
-    return split(frameworks, gone, config.retire)
+    revision = options.git_base or (record.commit if record else None)
+    if revision:
+        where = "--git" if options.git_base else f"--record {options.record}: its commit"
+        more, base = from_git(revision, where, config, frameworks)
+        gone += more
+    publish, retire = split(frameworks, gone, config.retire)
+    return publish, retire, base
+
+
+def from_git(
+    revision: str, where: str, config: Config, frameworks: list[Framework]
+) -> tuple[list[Gone], Baseline]:
+    """What left the framework files since ``revision``, and the baseline at it."""
+    from competency_ci.frameworks.validate import git_pathspecs
+    from competency_ci.gitfiles import GitError, changed_since, top_level
+    from competency_ci.targets.retire import baseline, gone_in_git
+
+    try:
+        top = top_level(config.root)
+        include, exclude = git_pathspecs(config)
+        changes = changed_since(revision, include + exclude, config.root)
+    except GitError as exc:
+        print(f"error: {where} {revision}: {exc}", file=sys.stderr)
+        raise SetupFailed(EXIT_USAGE) from None
+    label = revision[:12] if len(revision) == 40 else revision
+    return gone_in_git(changes, revision, config, top), baseline(
+        frameworks, changes, revision, config, top, label
+    )
 
 
 def approval_delivery(options: PublishOptions, config: Config, shared: Budget) -> Delivery | None:

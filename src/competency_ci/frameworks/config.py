@@ -66,6 +66,7 @@ class Config:
     cass: CassConfig = field(default_factory=CassConfig)
     approval: ApprovalConfig = field(default_factory=ApprovalConfig)
     retire: str = "deprecate"  # a framework deleted from the repository or marked Deprecated
+    on_drift: str = "fail"  # an object edited on the server since the repository last published it
 
     def level(self, code: str, default: Level) -> Level:
         return self.rules.get(code, default)
@@ -192,8 +193,10 @@ TOP_KEYS = {
     "cass",
     "approval",
     "retire",
+    "on-drift",
 }
 RETIRE_MODES = ("deprecate", "delete")
+DRIFT_MODES = ("fail", "overwrite", "keep")
 
 
 def parse_config(data: Any, root: Path, path: Path | None = None) -> Config:
@@ -225,6 +228,10 @@ def parse_config(data: Any, root: Path, path: Path | None = None) -> Config:
         if retire not in RETIRE_MODES:
             raise ConfigError(f"retire: expected {' or '.join(RETIRE_MODES)}, got {retire!r}")
         cfg.retire = retire
+    if (on_drift := _str(raw, "on-drift", "")) is not None:
+        if on_drift not in DRIFT_MODES:
+            raise ConfigError(f"on-drift: expected fail, overwrite or keep, got {on_drift!r}")
+        cfg.on_drift = on_drift
     rules = _section(raw.get("rules"), "rules", set(CODES))
     for code, level in rules.items():
         if level is False:  # YAML 1.1 reads a bare `off` as false

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 if TYPE_CHECKING:
     from competency_ci.frameworks.model import Framework
     from competency_ci.targets.record import PublishRecord
-    from competency_ci.targets.retire import Retirement
+    from competency_ci.targets.retire import Baseline, Retirement
 
 FORMATS = ("text", "json", "markdown")
 
@@ -105,8 +105,14 @@ class Target(Protocol[P, R]):
     def server(self) -> str:
         """Where it publishes, for messages."""
 
-    def plan(self, frameworks: Sequence[Framework], retirements: Sequence[Retirement] = ()) -> P:
-        """``retirements``: frameworks the repository no longer publishes (``targets/retire.py``)."""
+    def plan(
+        self,
+        frameworks: Sequence[Framework],
+        retirements: Sequence[Retirement] = (),
+        baseline: Baseline | None = None,
+    ) -> P:
+        """``retirements``: frameworks the repository no longer publishes; ``baseline``: the
+        frameworks as last published, to find edits made on the server since (``targets/retire.py``)."""
 
     def apply(self, plan: P) -> R: ...
 

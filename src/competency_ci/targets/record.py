@@ -4,6 +4,7 @@ It lets the approval request say exactly what the publish changed, even when the
 separate steps (or jobs). Shape (``schema_version`` 1)::
 
     {"schema_version": 1, "target": "cass" | "registry", "server": "<base URL>",
+     "commit": "<the commit published>" | null,
      "frameworks": [{"ctid": "ce-...", "name": "...", "path": "frameworks/a.csv",
                      "outcome": "written" | "unchanged" | "failed" | "deleted",
                      "changes": {"added": 0, "removed": 0, "changed": 0, "moved": 0,
@@ -13,6 +14,8 @@ separate steps (or jobs). Shape (``schema_version`` 1)::
 
 ``verification`` is optional (absent in files written before it existed): the publish's CE-view
 check of that framework in words an approver reads, e.g. "CE view matches the repository".
+``commit`` is optional too: the revision whose files were published, the baseline that
+``plan --record`` compares the server with (drift, ``targets/cass/drift.py``).
 """
 
 from __future__ import annotations
@@ -80,6 +83,7 @@ class PublishRecord:
     target: str
     server: str
     frameworks: tuple[PublishedFramework, ...] = field(default_factory=tuple)
+    commit: str | None = None
 
     def to_json(self) -> str:
         data = {"schema_version": SCHEMA_VERSION, **asdict(self)}
@@ -120,4 +124,5 @@ def parse_record(data: Any) -> PublishRecord:
                 item.get("verification") if isinstance(item.get("verification"), str) else None,
             )
         )
-    return PublishRecord(str(data.get("target", "")), str(data.get("server", "")), tuple(frameworks))
+    commit = data.get("commit") if isinstance(data.get("commit"), str) else None
+    return PublishRecord(str(data.get("target", "")), str(data.get("server", "")), tuple(frameworks), commit)

@@ -17,11 +17,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from competency_ci.frameworks.config import Config
     from competency_ci.frameworks.model import Framework
     from competency_ci.gitfiles import FileChange
@@ -110,12 +109,19 @@ def gone_in_record(record: PublishRecord) -> list[Gone]:
 
 
 def gone_in_git(changes: Sequence[FileChange], base: str, config: Config, top: Path) -> list[Gone]:
-    """The frameworks the changed files held at ``base`` (``split`` keeps those no longer present).
-    A base version that does not load is skipped: it never published a framework."""
+    """The frameworks the changed files held at ``base`` (``split`` keeps those no longer present)."""
+    return [Gone(fw.ctid, fw.name, path) for fw, path in old_versions(changes, base, config, top)]
+
+
+def old_versions(
+    changes: Sequence[FileChange], base: str, config: Config, top: Path
+) -> list[tuple[Framework, str]]:
+    """The frameworks the changed files held at ``base``, with the file's path there. A base
+    version that does not load is skipped: it never published a framework."""
     from competency_ci.frameworks.build import InvalidFrameworks, load_frameworks
     from competency_ci.gitfiles import GitError, read_at
 
-    found: list[Gone] = []
+    found: list[tuple[Framework, str]] = []
     for change in changes:
         if change.old_path is None:
             continue
@@ -123,16 +129,47 @@ def gone_in_git(changes: Sequence[FileChange], base: str, config: Config, top: P
             old = load_frameworks(change.old_path, config, data=read_at(base, change.old_path, top))
         except (InvalidFrameworks, GitError):
             continue
-        found.extend(Gone(fw.ctid, fw.name, change.old_path) for fw in old)
+        found.extend((fw, change.old_path) for fw in old)
     return found
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """The frameworks as the repository last published them (drift compares the server with these):
+    at ``revision``, by CTID. A framework of an unchanged file is its current version; one new since
+    ``revision`` has none."""
+
+    revision: str
+    frameworks: dict[str, Framework]
+
+
+def baseline(
+    current: Sequence[Framework],
+    changes: Sequence[FileChange],
+    base: str,
+    config: Config,
+    top: Path,
+    label: str | None = None,
+) -> Baseline:
+    old = {fw.ctid: fw for fw, _ in old_versions(changes, base, config, top)}
+    changed = {(top / c.new_path).resolve() for c in changes if c.new_path is not None}
+    frameworks: dict[str, Framework] = {}
+    for fw in current:
+        if fw.ctid in old:
+            frameworks[fw.ctid] = old[fw.ctid]
+        elif Path(fw.path).resolve() not in changed:
+            frameworks[fw.ctid] = fw
+    return Baseline(label or base[:12], frameworks)
 
 
 __all__ = [
     "DELETE",
     "DEPRECATE",
     "DEPRECATED",
+    "Baseline",
     "Gone",
     "Retirement",
+    "baseline",
     "deleting_headline",
     "gone_in_git",
     "gone_in_record",

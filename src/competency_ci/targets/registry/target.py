@@ -27,7 +27,7 @@ if TYPE_CHECKING:
         RegistryPublishResult,
     )
     from competency_ci.targets.registry.retire import RegistryRetirement
-    from competency_ci.targets.retire import Retirement
+    from competency_ci.targets.retire import Baseline, Retirement
 
 NAME = "registry"
 
@@ -164,7 +164,14 @@ class RegistryTarget:
     def server(self) -> str:
         return self.assistant.base_url
 
-    def plan(self, frameworks: Sequence[Framework], retirements: Sequence[Retirement] = ()) -> RegistryPlan:
+    def plan(
+        self,
+        frameworks: Sequence[Framework],
+        retirements: Sequence[Retirement] = (),
+        baseline: Baseline | None = None,
+    ) -> RegistryPlan:
+        """``baseline`` is not used: edits outside git reach the Registry only through CE's Publisher
+        from CASS, where ``plan --target cass`` finds them."""
         from competency_ci.http import RemoteError
         from competency_ci.targets.registry.client import RegistryError
         from competency_ci.targets.registry.publish import plan_entries, read_live
