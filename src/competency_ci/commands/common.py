@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from competency_ci.frameworks.config import Config, ConfigError
 
 if TYPE_CHECKING:
-    from competency_ci.frameworks.model import Framework
+    from competency_ci.frameworks.model import Collection, Framework
     from competency_ci.frameworks.problems import Problem
     from competency_ci.http import Budget
     from competency_ci.targets.record import PublishRecord
@@ -30,12 +30,19 @@ class SetupFailed(Exception):
 
 
 def load_frameworks_checked(
-    paths: list[str], config: Config, out_format: str, command: str
+    paths: list[str],
+    config: Config,
+    out_format: str,
+    command: str,
+    *,
+    collections: list[Collection] | None = None,
 ) -> list[Framework]:
     """Validate every selected file first; any error stops everything before a single request.
 
     No path means the repository, searched with the configured globs (as ``validate`` does). A path
-    that cannot be read is named, with the reason, on stderr.
+    that cannot be read is named, with the reason, on stderr. ``collections``: where the selected
+    collection files' collections go; a command that passes none does not take collection files,
+    and says so (exit 2) rather than leave them out unsaid.
     """
     from competency_ci.frameworks.build import InvalidFrameworks, assemble
     from competency_ci.frameworks.validate import validate_paths
@@ -49,9 +56,16 @@ def load_frameworks_checked(
     frameworks: list[Framework] = []
     if code == EXIT_OK:
         schema = load_schema()
+        from competency_ci.frameworks.collection import assemble_collections, is_collection_table
+
+        found: list[tuple[str, list[Collection]]] = []
         try:  # the tables the validator passed; built once, never read twice
             for path in result.files:
-                frameworks.extend(assemble(result.table(path), schema))
+                table = result.table(path)
+                if is_collection_table(table, schema):
+                    found.append((path, assemble_collections(table, schema)))
+                else:
+                    frameworks.extend(assemble(table, schema))
         except InvalidFrameworks as exc:
             result.problems.extend(exc.problems)
             code = EXIT_PROBLEMS
@@ -59,7 +73,18 @@ def load_frameworks_checked(
         sys.stdout.write(report.json_report(result) if out_format == "json" else report.text(result))
         print("Nothing was sent: fix the problems above first.", file=sys.stderr)
         raise SetupFailed(code)
-    if not frameworks:
+    if found and collections is None:
+        names = ", ".join(path for path, _ in found)
+        print(
+            f"competency-ci {command}: collection files are not supported by {command} yet: {names}; "
+            "select framework files only",
+            file=sys.stderr,
+        )
+        raise SetupFailed(EXIT_USAGE)
+    for _, listed in found:
+        assert collections is not None
+        collections.extend(listed)
+    if not frameworks and not found:
         print("No frameworks found in the selected paths.", file=sys.stderr)
         raise SetupFailed(EXIT_USAGE)
     return frameworks

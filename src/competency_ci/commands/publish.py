@@ -32,7 +32,7 @@ from competency_ci.frameworks.config import Config, ConfigError, load_config
 
 if TYPE_CHECKING:
     from competency_ci.approval.delivery import Delivery
-    from competency_ci.frameworks.model import Framework
+    from competency_ci.frameworks.model import Collection, Framework
     from competency_ci.http import Budget
     from competency_ci.targets.base import Target, TargetOutcome, TargetPlan
     from competency_ci.targets.retire import Baseline, Gone, Retirement
@@ -78,18 +78,29 @@ class Opened:
 
 def plan(options: PublishOptions) -> int:
     """``competency-ci plan``: read the target and say what publishing would change; write nothing."""
+    from competency_ci.commands import collections as collection_run
+
     config = load_config(options.config)
     shared = budget(options.timeout)
+    collections: list[Collection] = []
     try:
-        frameworks = load_frameworks_checked(list(options.paths), config, options.format, "plan")
+        frameworks = load_frameworks_checked(
+            list(options.paths), config, options.format, "plan", collections=collections
+        )
+        collection_run.refuse_registry(options.target, collections, "plan")
         frameworks, retiring, base = retirements(options, config, frameworks)
         opened = open_target(options, config, shared, publishing=False)
     except SetupFailed as exc:
         return exc.code
     try:
+        collection_plan = collection_run.plan(opened.target, config, collections) if collections else None
+        if collection_plan is not None and not frameworks and not retiring:
+            return collection_run.show_plan(collection_plan)  # a run of collection files only
         planned = opened.target.plan(frameworks, retiring, base)
     finally:
         opened.close()
+    if collection_plan is not None and collection_run.show_plan(collection_plan) != EXIT_OK:
+        return EXIT_REMOTE
     if planned.error is not None:
         print(f"error: {planned.error}", file=sys.stderr)
         print("Nothing was written.", file=sys.stderr)
@@ -100,16 +111,30 @@ def plan(options: PublishOptions) -> int:
 
 def publish(options: PublishOptions) -> int:
     """``competency-ci publish``: plan, apply what differs, verify, record, then ask for approval."""
+    from competency_ci.commands import collections as collection_run
+
     config = load_config(options.config)
     shared = budget(options.timeout)
     delivery = None if options.dry_run else approval_delivery(options, config, shared)
+    collections: list[Collection] = []
     try:
-        frameworks = load_frameworks_checked(list(options.paths), config, options.format, "publish")
+        frameworks = load_frameworks_checked(
+            list(options.paths), config, options.format, "publish", collections=collections
+        )
+        collection_run.refuse_registry(options.target, collections, "publish")
         frameworks, retiring, base = retirements(options, config, frameworks)
         opened = open_target(options, config, shared, publishing=not options.dry_run)
     except SetupFailed as exc:
         return exc.code
+    collection_code = EXIT_OK
     try:
+        if collections:  # written first: a collection names competencies, never the reverse
+            collection_plan = collection_run.plan(opened.target, config, collections)
+            collection_code = collection_run.show_plan(collection_plan)
+            if collection_code == EXIT_OK and not options.dry_run:
+                collection_code = collection_run.publish(opened.target, collection_plan)
+            if not frameworks and not retiring:
+                return collection_code  # a run of collection files only: no publish record
         planned = opened.target.plan(frameworks, retiring, base)
         if options.format != "json":
             sys.stdout.write(planned.render(options.format))
@@ -128,6 +153,7 @@ def publish(options: PublishOptions) -> int:
     for message in verification.messages:
         print(message, file=sys.stderr)
     code = max(int(outcome.exit_code), 0 if verification.ok else EXIT_PROBLEMS)  # CE shows otherwise: 1
+    code = max(code, collection_code)
     if delivery is not None:
         from competency_ci.commands.approval import request_after_publish
 

@@ -28,7 +28,7 @@ from competency_ci.sandbox.kbac import (
 from competency_ci.sandbox.multipart import parse_form
 from competency_ci.sandbox.storage import Store, Stored, Write
 from competency_ci.targets.cass import ids
-from competency_ci.targets.cass.export import ceasn_export
+from competency_ci.targets.cass.export import ceasn_export, collection_export, is_collection
 
 CASS_VERSION = "1.7.4"  # the server version cass-api.md describes
 DEFAULT_POST_MAX_SIZE = 52_428_800  # §1.1: 50 MiB, advertised by /api/ping
@@ -417,6 +417,8 @@ class CassApp:
         if current is None:
             raise HttpError(404, OBJECT_NOT_FOUND)
         obj = json.loads(current.body)
+        if current.type == "Framework" and is_collection(obj):  # the collection maps' export
+            return Response.raw_json(json.dumps(collection_export(obj), indent=2, ensure_ascii=False))
         competency: str | None = None
         if current.type != "Framework":
             competency = ids.short_id(current.id)

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from competency_ci.schema import COMPETENCY, FRAMEWORK, TemplateSchema, load_schema
+from competency_ci.schema import COLLECTION, COMPETENCY, FRAMEWORK, TemplateSchema, load_schema
 from competency_ci.targets.cass.ids import guid, short_id
 
 CE_CONTEXT = "https://credreg.net/ctdlasn/schema/context/json"
@@ -410,6 +410,31 @@ def ceasn_export(
             seen.add(node["@id"])
             graph.append(node)
     return {"@context": CE_CONTEXT, "@graph": graph}
+
+
+COLLECTION_SUBTYPE = "Collection"  # CTDLASNCSVImport.js l.957: ``f.subType = "Collection"``
+
+
+def is_collection(obj: Mapping[str, Any]) -> bool:
+    """A CASS Framework object that CASS's collection import made (and exports as a collection)."""
+    return obj.get("subType") == COLLECTION_SUBTYPE
+
+
+def collection_export(collection: Mapping[str, Any], rules: ExportRules | None = None) -> Json:
+    """The export of a collection: one ``ceterms:Collection`` node, its CASS properties renamed by
+    the collection term map (``cass2ceasncollectionTerms``: ``name`` -> ``ceterms:name``, ...;
+    the descriptor's export facts for collection rows) and its ``competency`` list as
+    ``ceterms:hasMember``. [inference] The member competencies are not modelled as nodes of their
+    own: the collection maps say nothing about them."""
+    rules = rules or default_rules()
+    node: Json = {"@id": str(collection.get("@id", "")), "@type": "ceterms:Collection"}
+    node["ceterms:ctid"] = _ctid(collection)
+    _properties(collection, COLLECTION, rules, node)
+    members = [str(c) for c in collection.get("competency") or [] if isinstance(c, str)]
+    if members:
+        node["ceterms:hasMember"] = members
+    node.pop("subType", None)
+    return {"@context": CE_CONTEXT, "@graph": [_sorted(node)]}
 
 
 def framework_objects(items: Iterable[Mapping[str, Any]]) -> dict[str, CassObject]:

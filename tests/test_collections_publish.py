@@ -1,0 +1,125 @@
+"""Collections published to CASS over HTTP (the sandbox on 127.0.0.1), stored as CASS's collection
+import stores them, and refused by the Registry target (no documented collection endpoint)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from competency_ci.sandbox import SandboxServer
+from competency_ci.targets.cass.ids import md5_key
+from publish_support import our_key, pem, private_pem
+from validate_support import C1, C2, C3, GOOD
+
+COL = "ce-7c1f3f4e-2d7b-4a39-9a55-0b8f2b6e1d10"
+REGISTRY = "https://sandbox.credentialengineregistry.org"
+HEADER = "@id,@type,ceterms:name,ceterms:description,ceterms:inLanguage,ceterms:keyword,ceterms:hasMember"
+ROW = f"{COL},ceterms:Collection,Hand care,What every volunteer does first.,en,hands|hygiene,{C1}|{C2}"
+
+
+def uri(ctid: str) -> str:
+    return f"{REGISTRY}/resources/{ctid}"
+
+
+@pytest.fixture
+def sandbox() -> Iterator[SandboxServer]:
+    with SandboxServer("127.0.0.1", 0) as server:
+        yield server
+
+
+@pytest.fixture
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    (tmp_path / ".git").mkdir()
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CASS_KEY", private_pem(our_key()))
+    (tmp_path / "kitchen.csv").write_text(GOOD, encoding="utf-8")
+    (tmp_path / "collection.csv").write_text(f"{HEADER}\n{ROW}\n", encoding="utf-8")
+    return tmp_path
+
+
+def stored(sandbox: SandboxServer, object_id: str) -> dict[str, Any]:
+    found = sandbox.store.get(md5_key(object_id))
+    assert found is not None, object_id
+    return json.loads(found.body)  # type: ignore[no-any-return]
+
+
+def test_publish_stores_the_collection_as_cass_collection_import_does(
+    run_cli: Any, repo: Path, sandbox: SandboxServer
+) -> None:
+    code, out, err = run_cli("publish", "--server", sandbox.url, "collection.csv")
+    assert (code, err) == (0, "")
+    assert out.splitlines() == [
+        f"+ collection {COL} 'Hand care': create with 2 members",
+        f"collection {COL}: written; CE view verified (2 members)",
+    ]
+    obj = stored(sandbox, uri(COL))
+    assert {k: v for k, v in obj.items() if k not in ("signature", "@signature")} == {
+        "@context": "https://schema.cassproject.org/0.4",
+        "@id": uri(COL),
+        "@type": "Framework",
+        "subType": "Collection",
+        "ceterms:ctid": COL,
+        "name": {"@value": "Hand care", "@language": "en"},
+        "description": {"@value": "What every volunteer does first.", "@language": "en"},
+        "schema:inLanguage": ["en"],
+        "schema:keywords": [{"@value": "hands", "@language": "en"}, {"@value": "hygiene", "@language": "en"}],
+        "competency": [uri(C1), uri(C2)],
+        "relation": [],
+        "owner": [pem(our_key())],
+    }
+    # what CE's Publisher reads: the collection export (GET /api/ceasn/{uid})
+    view = json.loads(sandbox_get(sandbox, f"ceasn/{md5_key(uri(COL))}"))
+    assert view["@graph"] == [
+        {
+            "@id": uri(COL),
+            "@type": "ceterms:Collection",
+            "ceterms:ctid": COL,
+            "ceterms:description": {"en": "What every volunteer does first."},
+            "ceterms:hasMember": [uri(C1), uri(C2)],
+            "ceterms:inLanguage": ["en"],
+            "ceterms:keyword": {"en": ["hands", "hygiene"]},
+            "ceterms:name": {"en": "Hand care"},
+        }
+    ]
+    # a re-run writes nothing
+    before = len(sandbox.request_log)
+    code, out, _ = run_cli("publish", "--server", sandbox.url, "collection.csv")
+    assert code == 0
+    assert out.splitlines()[0] == f"= collection {COL} 'Hand care': unchanged"
+    assert not [r for r in sandbox.request_log[before:] if "multiPut" in r.path]
+
+
+def test_a_changed_member_list_is_an_update(run_cli: Any, repo: Path, sandbox: SandboxServer) -> None:
+    assert run_cli("publish", "--server", sandbox.url, "collection.csv")[0] == 0
+    (repo / "collection.csv").write_text(f"{HEADER}\n{ROW.replace(f'{C1}|{C2}', f'{C2}|{C3}')}\n")
+    code, out, _ = run_cli("plan", "--server", sandbox.url, "collection.csv")
+    assert (code, out) == (0, f"~ collection {COL} 'Hand care': update (competency)\n")
+    assert stored(sandbox, uri(COL))["competency"] == [uri(C1), uri(C2)]  # plan wrote nothing
+    assert run_cli("publish", "--server", sandbox.url, "collection.csv")[0] == 0
+    assert stored(sandbox, uri(COL))["competency"] == [uri(C2), uri(C3)]
+
+
+def test_frameworks_and_collections_in_one_run(run_cli: Any, repo: Path, sandbox: SandboxServer) -> None:
+    code, out, err = run_cli("publish", "--server", sandbox.url)
+    assert code == 0, err
+    assert f"collection {COL}: written; CE view verified (2 members)" in out
+    assert stored(sandbox, uri(C1))["@type"] == "Competency"  # the framework went too
+    assert stored(sandbox, uri(COL))["subType"] == "Collection"
+
+
+def test_the_registry_target_refuses_collections(run_cli: Any, repo: Path) -> None:
+    code, out, err = run_cli("plan", "--target", "registry", "collection.csv")
+    assert code == 2
+    assert out == ""
+    assert err.startswith(f"competency-ci plan: {COL}: the Registry Assistant documents no collection")
+
+
+def sandbox_get(sandbox: SandboxServer, path: str) -> str:
+    import urllib.request
+
+    with urllib.request.urlopen(f"{sandbox.url}{path}", timeout=10) as response:  # noqa: S310 (loopback)
+        return response.read().decode("utf-8")  # type: ignore[no-any-return]
