@@ -10,7 +10,7 @@ import json
 from competency_ci.approval.pr_comment import MARKER
 from competency_ci.targets.cass.mapping import relation_id
 from publish_support import snapshot, uri
-from test_action import FW, PATH, A, B, Job, framework, git, job, key_pem, pull_request, push
+from test_action import FW, PATH, A, B, C, Job, framework, git, job, key_pem, pull_request, push
 
 __all__ = ["job"]  # the fixture, shared with test_action
 
@@ -83,3 +83,36 @@ def test_merge_that_deletes_a_file_deprecates_by_default(job: Job) -> None:
         "written",
         ["retired: deprecated in place (publicationStatusType Deprecated)"],
     )
+
+
+def test_merge_never_overwrites_an_edit_made_in_cass(job: Job) -> None:
+    """Someone edits a competency in CASS; a merge that changes the framework's file leaves that
+    framework unwritten (on-drift: fail) and says who edited what; the other framework is published."""
+    from competency_ci.targets.cass.client import CassClient
+    from publish_support import our_key
+
+    base = published(job, "paths: ['frameworks/*.csv']\n")
+    client = CassClient(job.sandbox.url, our_key(), timeout=30)
+    client.ping()
+    stored = client.multi_get([uri(B)])[uri(B)]
+    client.multi_put([{**stored, "name": {"@value": "Bravo from the CASS editor", "@language": "en-us"}}])
+    merged = job.commit({PATH: framework(with_c=True)})
+    inputs = {"cass-url": job.sandbox.url, "cass-key": key_pem()}
+    result = job.run("push", push(base, merged), merged, "refs/heads/main", inputs)
+    assert result.exit_code == 1, result.stdout + result.stderr
+    drift = result.summary[result.summary.index("#### Drift") :].splitlines()
+    assert drift[:7] == [
+        f"#### Drift: edited on the server since {base[:12]}",
+        "",
+        f"- {PATH}: History ({FW}): 1 object(s) edited outside git",
+        f'- ! competency {B} "Bravo": edited (owners: this key); the plan would change it',
+        '  - ceasn:competencyText: git "Bravo"; server "Bravo from the CASS editor"',
+        "",
+        "1 server edit(s) the plan would overwrite: "
+        "publish will not write these frameworks (on-drift: fail).",
+    ]
+    assert snapshot(job.sandbox)[uri(B)]["name"]["@value"] == "Bravo from the CASS editor"
+    assert uri(C) not in snapshot(job.sandbox)  # the framework was not written at all
+    record = json.loads((job.tmp / f"run{job.runs}" / "temp" / "competency-ci-publish.json").read_text())
+    assert record["commit"] == merged
+    assert next((f["ctid"], f["outcome"]) for f in record["frameworks"]) == (FW, "failed")

@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from competency_ci.gitfiles import FileChange
     from competency_ci.targets.base import Target
     from competency_ci.targets.record import PublishRecord
-    from competency_ci.targets.retire import Retirement
+    from competency_ci.targets.retire import Baseline, Retirement
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_REMOTE = 0, 1, 2, 3
 # Environment variables that hold secrets for the other commands (publish, request-approval).
@@ -334,7 +334,7 @@ def review(job: Job) -> None:
             job.summary[heading] = f"## competency-ci: review of {review.title}\n"
         if job.plan:
             start = len(job.summary)
-            plan_section(job, selected, retiring)
+            plan_section(job, selected, retiring, changes)
             review.plan = "\n".join(job.summary[start:])  # the plan, or the note saying why there is none
     comment_on_pull_request(job, review)
 
@@ -452,7 +452,28 @@ def comment_on_pull_request(job: Job, review: PullRequestReview, *, create: bool
         job.summary.append(f"> [!WARNING]\n> {esc.md_text(message)}\n")
 
 
-def plan_section(job: Job, paths: list[Path], retiring: list[Retirement] | None = None) -> None:
+def drift_baseline(
+    job: Job, changes: list[FileChange] | None, frameworks: list[Framework]
+) -> Baseline | None:
+    """The frameworks as the base revision has them: what drift compares the server with."""
+    from competency_ci.gitfiles import GitError, top_level
+    from competency_ci.targets.retire import baseline
+
+    if changes is None or not job.event.base:
+        return None
+    try:
+        return baseline(frameworks, changes, job.event.base, job.config, top_level(job.config.root))
+    except GitError as exc:
+        job.note(f"git failed ({exc}): the plan does not look for edits made on the server.")
+        return None
+
+
+def plan_section(
+    job: Job,
+    paths: list[Path],
+    retiring: list[Retirement] | None = None,
+    changes: list[FileChange] | None = None,
+) -> None:
     """What publishing would write (read-only; needs the key, which forks do not get)."""
     from competency_ci.targets.cass.target import CassTarget
 
@@ -475,7 +496,7 @@ def plan_section(job: Job, paths: list[Path], retiring: list[Retirement] | None 
     if retiring:  # a framework marked Deprecated under `retire: delete` is retired, not published
         doomed = {r.ctid for r in retiring}
         frameworks = [fw for fw in frameworks if fw.ctid not in doomed]
-    planned = target.plan(frameworks, retiring or ())
+    planned = target.plan(frameworks, retiring or (), drift_baseline(job, changes, frameworks))
     target.close()
     if planned.error is not None:
         job.fail(EXIT_REMOTE, f"cannot read {job.config.cass.url}: {planned.error}")
@@ -525,7 +546,8 @@ def publish(job: Job) -> None:
     # here, before the first request: a run never writes and then stops on a missing setting.
     target = open_target(job)
     delivery = approval_delivery(job)
-    record = publish_to(job, target, frameworks, retiring)
+    record = publish_to(job, target, frameworks, retiring, drift_baseline(job, changes, frameworks))
+    record = replace(record, commit=job.event.head)
     if job.environ.get("RUNNER_TEMP"):
         Path(job.environ["RUNNER_TEMP"], RECORD_FILE).write_text(record.to_json(), "utf-8")
     written = [f for f in record.frameworks if f.outcome == "written"]
@@ -570,18 +592,26 @@ def open_target(job: Job) -> Target[Any, Any]:
 
 
 def publish_to(
-    job: Job, target: Target[Any, Any], frameworks: list[Framework], retiring: list[Retirement] | None = None
+    job: Job,
+    target: Target[Any, Any],
+    frameworks: list[Framework],
+    retiring: list[Retirement] | None = None,
+    base: Baseline | None = None,
 ) -> PublishRecord:
     """Plan, apply, verify, record: the same four steps as ``competency-ci publish``."""
     try:
-        outcome = target.apply(target.plan(frameworks, retiring or ()))
+        planned = target.plan(frameworks, retiring or (), base)
+        if getattr(planned, "drift", None):  # edits made on the server: the summary names them
+            job.summary.append(planned.render_drift("markdown"))
+        outcome = target.apply(planned)
         verification = target.verify(outcome)
         record: PublishRecord = target.record(outcome, verification)
     finally:
         target.close()
     if not outcome.ok:
         job.fail(
-            EXIT_REMOTE, f"publishing to {target.server} did not complete: {outcome.error or 'see below'}"
+            outcome.exit_code or EXIT_REMOTE,
+            f"publishing to {target.server} did not complete: {outcome.error or 'see below'}",
         )
     for ctid in verification.failed:  # CE shows something other than the file says: a problem
         job.fail(EXIT_PROBLEMS, f"{ctid}: {verification.lines.get(ctid, 'the CE view differs')}")
