@@ -121,5 +121,62 @@ def test_the_registry_target_refuses_collections(run_cli: Any, repo: Path) -> No
 def sandbox_get(sandbox: SandboxServer, path: str) -> str:
     import urllib.request
 
-    with urllib.request.urlopen(f"{sandbox.url}{path}", timeout=10) as response:  # noqa: S310 (loopback)
+    with urllib.request.urlopen(f"{sandbox.url}{path}", timeout=10) as response:  # loopback only
         return response.read().decode("utf-8")  # type: ignore[no-any-return]
+
+
+# --- status -------------------------------------------------------------------------------------
+
+
+def test_status_classifies_collections_as_frameworks(
+    tmp_path: Path, run_cli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Live and current, outdated (a member added since), not live: from ``{registry}/graph/{ctid}``."""
+    import copy
+
+    from approval_fixtures import API_KEY, ORG, ORGANIZATION, write_repository
+    from competency_ci.frameworks.collection import collection_to_graph, load_collections
+    from competency_ci.frameworks.config import load_config
+    from servers.registry import RegistryServer
+
+    wash, store = "ce-f234c733-54ca-4645-8ff6-95165dcd0870", "ce-80492c39-c0af-4041-adef-1e0a77e24156"
+    other = "ce-2b4d6f8a-1c3e-4a5b-9c7d-8e0f2a4b6c8d"
+    with RegistryServer(API_KEY) as registry:
+        config_path = write_repository(tmp_path, registry.url)
+        monkeypatch.chdir(tmp_path)
+        rows = [
+            f"{COL},ceterms:Collection,Hygiene,Clean hands.,en,,{wash}|{store}",
+            f"{other},ceterms:Collection,Storage,Cold.,en,,{store}",
+        ]
+        (tmp_path / "frameworks" / "collections.csv").write_text("\n".join([HEADER, *rows]) + "\n")
+        config = load_config(str(config_path))
+        (hygiene, storage) = load_collections(tmp_path / "frameworks" / "collections.csv", config)
+        older = copy.deepcopy(collection_to_graph(hygiene, config.registry_url, config.language))
+        older["@graph"][0]["ceterms:hasMember"] = older["@graph"][0]["ceterms:hasMember"][:1]
+        registry.make_live(older)
+        registry.make_live(ORGANIZATION)
+        code, out, err = run_cli("status", "--config", str(config_path), "frameworks/collections.csv")
+        assert (code, err) == (0, ""), err
+        lines = out.splitlines()
+        assert lines[0] == (
+            f"frameworks/collections.csv: Hygiene ({COL}): live, older than the repository "
+            "(awaiting approval of the latest change)"
+        )
+        assert lines[1] == (
+            f"  1 statement(s) only in the repository, 0 only in the Registry ({registry.url}/graph/{COL})"
+        )
+        assert lines[2].startswith(f"    + {COL} ceterms:hasMember '{registry.url}/resources/ce-80492c39")
+        assert lines[3:] == [
+            f"frameworks/collections.csv: Storage ({other}): not yet live",
+            "2 framework(s): 0 live and current, 1 awaiting approval of a change, 1 not yet live",
+        ]
+        assert registry.log() == [("GET", f"/graph/{c}") for c in (COL, other, ORG)]
+        registry.make_live(collection_to_graph(hygiene, config.registry_url, config.language))
+        registry.make_live(collection_to_graph(storage, config.registry_url, config.language))
+        code, out, _ = run_cli(
+            "status", "--config", str(config_path), "--exit-code", "frameworks/collections.csv"
+        )
+        assert (code, out.splitlines()[-1]) == (
+            0,
+            "2 framework(s): 2 live and current, 0 awaiting approval of a change, 0 not yet live",
+        )

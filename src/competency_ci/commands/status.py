@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from competency_ci.commands.common import (
     EXIT_OK,
@@ -18,7 +19,12 @@ from competency_ci.commands.common import (
     budget,
     load_frameworks_checked,
 )
-from competency_ci.frameworks.config import ConfigError, load_config
+from competency_ci.frameworks.config import Config, ConfigError, load_config
+
+if TYPE_CHECKING:
+    from competency_ci.frameworks.model import Collection
+    from competency_ci.targets.registry.client import RegistryReader
+    from competency_ci.targets.registry.status import FrameworkStatus
 
 
 @dataclass(frozen=True)
@@ -42,17 +48,21 @@ def status(options: StatusOptions) -> int:
 
     config = load_config(options.config)
     shared = budget(options.timeout)
+    collections: list[Collection] = []
     try:
-        frameworks = load_frameworks_checked(list(options.paths), config, options.format, "status")
+        frameworks = load_frameworks_checked(
+            list(options.paths), config, options.format, "status", collections=collections
+        )
     except SetupFailed as exc:
         return exc.code
     try:
         reader = RegistryReader(config.registry_url, budget=shared)
         entries = read_live(frameworks, config, reader, frozenset(options.ignore_property))
+        results = [e.status for e in entries]
+        results += _collections_live(collections, config, reader, frozenset(options.ignore_property))
     except (RemoteError, RegistryError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_REMOTE
-    results = [e.status for e in entries]
     if config.organization and any(r.state is live.State.NOT_LIVE for r in results):
         try:
             published = reader.is_published(config.organization)
@@ -73,3 +83,20 @@ def status(options: StatusOptions) -> int:
             return EXIT_REMOTE
         print(f"approval issue: {outcome.detail}", file=sys.stderr)
     return EXIT_PROBLEMS if options.exit_code and live.any_waiting(results) else EXIT_OK
+
+
+def _collections_live(
+    collections: list[Collection], config: Config, reader: RegistryReader, ignore: frozenset[str]
+) -> list[FrameworkStatus]:
+    """Each collection's ``{registry}/graph/{ctid}`` against the graph the repository's file gives,
+    classified as frameworks are (live and current, outdated, not live)."""
+    from competency_ci.frameworks.collection import collection_to_graph
+    from competency_ci.targets.registry.publish import repo_path
+    from competency_ci.targets.registry.status import compare
+
+    results = []
+    for c in collections:
+        graph = collection_to_graph(c, config.registry_url, config.language)
+        path, url = repo_path(c.path, config), reader.graph_url(c.ctid)
+        results.append(compare(c.ctid, c.name, path, url, graph, reader.read_graph(c.ctid), ignore))
+    return results
