@@ -292,7 +292,8 @@ def merge_then_merge_again(job: Job, registry: RegistryServer) -> None:
     # A second merge that touches no framework: the server already holds everything.
     writes, github_requests = len(job.sandbox.writes()), len(job.github.requests)
     second = job.commit({"README.md": "frameworks, again\n"})
-    again = job.run("push", push(merged, second), second, "refs/heads/main", publish_inputs(job))
+    inputs = {**publish_inputs(job), "scope": "all"}  # every framework, not only the changed ones
+    again = job.run("push", push(merged, second), second, "refs/heads/main", inputs)
     assert again.exit_code == 0, again.stdout + again.stderr
     assert len(job.sandbox.writes()) == writes  # zero writes
     issue_url = f"https://github.com/{REPOSITORY}/issues/1"

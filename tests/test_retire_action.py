@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 
 from competency_ci.approval.pr_comment import MARKER
+from competency_ci.targets.cass.ids import md5_key
 from competency_ci.targets.cass.mapping import relation_id
 from publish_support import snapshot, uri
 from test_action import FW, PATH, A, B, C, Job, framework, git, job, key_pem, pull_request, push
@@ -116,3 +117,47 @@ def test_merge_never_overwrites_an_edit_made_in_cass(job: Job) -> None:
     record = json.loads((job.tmp / f"run{job.runs}" / "temp" / "competency-ci-publish.json").read_text())
     assert record["commit"] == merged
     assert next((f["ctid"], f["outcome"]) for f in record["frameworks"]) == (FW, "failed")
+
+
+KEPT = "ce-20000000-0000-4000-8000-000000000000"
+
+
+def test_merge_plans_only_what_it_changed_and_what_was_left_unfinished(job: Job) -> None:
+    base = published(job, "paths: ['frameworks/*.csv']\n")
+    inputs = {"cass-url": job.sandbox.url, "cass-key": key_pem(), "publish-record": "state/record.json"}
+    merged = job.commit({PATH: framework(with_c=True)})
+    start = len(job.sandbox.request_log)
+    result = job.run("push", push(base, merged), merged, "refs/heads/main", inputs)
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert (
+        "Planned 1 framework(s) this event changed; the other 1 are not read (scope: changed). A "
+        "scheduled run or `scope: all` reconciles every framework and checks it for drift."
+    ) in result.summary.splitlines()
+    assert [p["ctid"] for p in json.loads(result.outputs["published"])] == [FW]
+    routes = [f"{r.method} {r.path}" for r in job.sandbox.request_log[start:]]
+    assert routes == [  # one framework read, planned, written and its CE view read back: the other untouched
+        "GET /api/ping",
+        "POST /api/sky/repo/multiGet",
+        "POST /api/data/",
+        "POST /api/sky/repo/multiPut",
+        "POST /api/sky/repo/multiPut",
+        f"GET /api/ceasn/{md5_key(uri(FW))}",
+    ]
+    record = json.loads((job.tmp / f"run{job.runs}" / "workspace" / "state" / "record.json").read_text())
+    assert [(f["ctid"], f["outcome"]) for f in record["frameworks"]] == [(FW, "written")]
+
+    # a record (restored from the cache) says the other framework was left unfinished
+    unfinished = {**record, "frameworks": [{**record["frameworks"][0], "ctid": KEPT, "outcome": "failed"}]}
+    second = job.commit({"state/record.json": json.dumps(unfinished), "README.md": "z\n"})
+    result = job.run("push", push(merged, second), second, "refs/heads/main", inputs)
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert (
+        result.summary.splitlines().count(
+            "Planned 0 framework(s) this event changed, and 1 an earlier run left unfinished; the other 1 "
+            "are not read (scope: changed). A scheduled run or `scope: all` reconciles every framework and "
+            "checks it for drift."
+        )
+        == 1
+    )
+    record = json.loads((job.tmp / f"run{job.runs}" / "workspace" / "state" / "record.json").read_text())
+    assert [(f["ctid"], f["outcome"]) for f in record["frameworks"]] == [(KEPT, "unchanged")]

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 ZERO_SHA = "0" * 40
 MODES = ("auto", "validate", "plan", "publish")
 TARGETS = ("cass", "registry")
+SCOPES = ("changed", "all")  # what a merge reads and plans: the frameworks it changed, or every one
 APPROVALS = ("github-issue", "webhook", "none")
 SUMMARY_LIMIT = 1024 * 1024  # GitHub rejects a step summary above 1 MiB
 TRUE, FALSE = ("true", "1", "yes", "on"), ("false", "0", "no", "off", "")
@@ -56,6 +57,8 @@ ENV = {
         "github-token",
         "strict",
         "pr-comment",
+        "scope",
+        "publish-record",
     )
 }
 SECRET_INPUTS = ("cass-key", "registry-api-key", "webhook-secret", "github-token")
@@ -81,6 +84,8 @@ class Settings:
     github_token: str | None = None
     strict: bool = False
     pr_comment: bool = True  # keep the review comment on the pull request
+    scope: str = "changed"  # a merge plans the frameworks it changed (and unfinished ones), or all
+    publish_record: str | None = None  # the record file kept between runs (unfinished frameworks)
 
 
 def _words(value: str) -> list[str]:
@@ -121,6 +126,8 @@ def settings_from_env(env: Mapping[str, str]) -> Settings:
         github_token=get("github-token"),
         strict=strict in TRUE,
         pr_comment=pr_comment in TRUE,
+        scope=choice("scope", SCOPES) or "changed",
+        publish_record=get("publish-record"),
     )
 
 

@@ -529,14 +529,17 @@ def publish(job: Job) -> None:
     changes = changed_frameworks(job)
     job.summary.append(f"## competency-ci: publish ({esc.md_text(job.event.reason)})\n")
     job.outputs["changed-frameworks"] = changes_json(changes, files)
-    # Everything is validated and reconciled, not only this event's files: an earlier run that
-    # failed or was dropped is repaired by this one.
+    # Everything is validated (a CTID must stay unique across files); what is read and planned is
+    # the frameworks this event changed and those an earlier run left unfinished (scope: changed),
+    # or every framework (scope: all, and any run without a base: scheduled, manual, force push).
     validate(job, [files[p] for p in sorted(files)])
     if job.code != EXIT_OK:
         job.summary.append("Nothing was published: fix the problems above first.\n")
         return
-    frameworks = load([files[p] for p in sorted(files)], job.config)
-    retiring = retirements(job, changes, frameworks)
+    previous = previous_record(job)
+    everything = load([files[p] for p in sorted(files)], job.config)
+    frameworks = in_scope(job, changes, files, everything, previous)
+    retiring = retirements(job, changes, everything)
     doomed = {r.ctid for r in retiring}
     frameworks = [fw for fw in frameworks if fw.ctid not in doomed]
     if not frameworks and not retiring:
@@ -550,11 +553,64 @@ def publish(job: Job) -> None:
     record = replace(record, commit=job.event.head)
     if job.environ.get("RUNNER_TEMP"):
         Path(job.environ["RUNNER_TEMP"], RECORD_FILE).write_text(record.to_json(), "utf-8")
+    keep_record(job, record, previous)
     written = [f for f in record.frameworks if f.outcome == "written"]
     job.outputs["published"] = json.dumps([framework_dict(f) for f in written], ensure_ascii=False)
     job.summary.append(gh.published_markdown(record))
     if delivery is not None:
         request_approval(job, frameworks, record, delivery)
+
+
+def previous_record(job: Job) -> PublishRecord | None:
+    """The record the ``publish-record`` input keeps between runs, if there is one yet."""
+    from competency_ci.targets.record import PublishRecord, parse_record
+
+    path = job.settings.publish_record
+    if not path or not (job.config.root / path).is_file():
+        return None
+    try:
+        return parse_record(json.loads((job.config.root / path).read_text("utf-8")))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        job.note(f"The publish record {path} cannot be read ({exc}): every framework is planned.")
+        return PublishRecord("", "", ())  # no target: unreadable, so every framework is planned
+
+
+def in_scope(
+    job: Job,
+    changes: list[FileChange] | None,
+    files: dict[str, Path],
+    frameworks: list[Framework],
+    previous: PublishRecord | None,
+) -> list[Framework]:
+    """What this run reads and plans: with ``scope: changed`` and a base, the frameworks of the
+    files the event changed and those the publish record says were left unfinished; else all."""
+    if job.settings.scope == "all" or changes is None or (previous is not None and not previous.target):
+        return frameworks
+    changed = {files[c.new_path].resolve() for c in changes if c.new_path in files}
+    unfinished = {f.ctid for f in previous.frameworks if f.outcome == "failed"} if previous else set()
+    chosen = [fw for fw in frameworks if Path(fw.path).resolve() in changed or fw.ctid in unfinished]
+    left = sum(1 for fw in chosen if fw.ctid in unfinished and Path(fw.path).resolve() not in changed)
+    again = f", and {left} an earlier run left unfinished" if left else ""
+    job.summary.append(
+        f"Planned {len(chosen) - left} framework(s) this event changed{again}; the other "
+        f"{len(frameworks) - len(chosen)} are not read (scope: changed). A scheduled run or "
+        "`scope: all` reconciles every framework and checks it for drift.\n"
+    )
+    return chosen
+
+
+def keep_record(job: Job, record: PublishRecord, previous: PublishRecord | None) -> None:
+    """Rewrite the ``publish-record`` file: this run's outcomes over the earlier record's, so a
+    framework left unfinished stays listed as failed until a run finishes it."""
+    path = job.settings.publish_record
+    if not path:
+        return
+    mine = {f.ctid for f in record.frameworks}
+    earlier = [f for f in previous.frameworks if f.ctid not in mine] if previous else []
+    merged = replace(record, frameworks=(*record.frameworks, *earlier))
+    target = job.config.root / path
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(merged.to_json(), "utf-8")
 
 
 def framework_dict(f: Any) -> dict[str, Any]:
