@@ -33,9 +33,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="local run: review the framework files changed since REV, as a pull request against it "
         "(default: every framework file)",
     )
+    parser.add_argument(
+        "--all",
+        dest="everything",
+        action="store_true",
+        help="on a merge, read and plan every framework (full reconciliation and drift checks), not "
+        "only those the change touched (the input scope: all)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     from competency_ci.commands.github import github
 
-    return github(args.mode, args.config, local=args.local, base=args.base)
+    return github(args.mode, args.config, local=args.local, base=args.base, everything=args.everything)

@@ -10,9 +10,19 @@ __all__ = ["MODES", "github"]
 
 
 def github(
-    mode: str | None, config: str | None, *, local: bool | None = None, base: str | None = None
+    mode: str | None,
+    config: str | None,
+    *,
+    local: bool | None = None,
+    base: str | None = None,
+    everything: bool = False,
 ) -> int:
-    """The action's run; ``local`` (None: outside Actions) prints its report as plain text."""
+    """The action's run; ``local`` (None: outside Actions) prints its report as plain text;
+    ``everything``: plan every framework on a merge (``--all``, the input ``scope: all``)."""
+    from competency_ci.action.plumbing import ENV
     from competency_ci.action.run import run_action
 
-    return run_action(mode, config, dict(os.environ), local=local, base=base)
+    environ = dict(os.environ)
+    if everything:
+        environ[ENV["scope"]] = "all"
+    return run_action(mode, config, environ, local=local, base=base)
