@@ -63,6 +63,17 @@ def context() -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
+def collection_terms() -> dict[str, str]:
+    """The term map of CASS's collection export (a Framework with subType Collection)."""
+    return load("cass-export/cass2ceasncollectionTerms.json")
+
+
+@pytest.fixture(scope="module")
+def collection_context() -> dict[str, Any]:
+    return dict(load("cass-export/cass2ceasncollection.json")["@context"])
+
+
+@pytest.fixture(scope="module")
 def ctdl() -> dict[str, Any]:
     return dict(load("ctdl-schema/ctdlasn-context.json")["@context"])
 
@@ -118,10 +129,25 @@ def clauses(source: str) -> list[str]:
 
 @pytest.mark.parametrize(("column", "fact"), EXPORTED, ids=[c.name for c, _ in EXPORTED])
 def test_cited_term_map_and_context_entries_are_what_the_files_say(
-    column: Column, fact: dict[str, Any], terms: dict[str, str], context: dict[str, Any]
+    column: Column,
+    fact: dict[str, Any],
+    terms: dict[str, str],
+    context: dict[str, Any],
+    collection_terms: dict[str, str],
+    collection_context: dict[str, Any],
 ) -> None:
     for clause in clauses(fact["source"]):
-        if clause.startswith("cass2ceasnTerms.json "):
+        if clause.startswith("cass2ceasncollectionTerms.json "):
+            pairs = re.findall(r"([\w:@]+) -> ([\w:@]+)", clause)
+            assert pairs, clause
+            for before, after in pairs:
+                assert collection_terms.get(before) == after, f"{column.name}: {clause}"
+        elif clause.startswith("cass2ceasncollection.json "):
+            match = re.match(r"cass2ceasncollection\.json (\S+) @language (\S+)", clause)
+            assert match, clause
+            key, language = match.groups()
+            assert collection_context[key].get("@language") == language, f"{column.name}: {clause}"
+        elif clause.startswith("cass2ceasnTerms.json "):
             pairs = re.findall(r"([\w:@]+) -> ([\w:@]+)", clause)
             assert pairs, clause
             for before, after in pairs:
@@ -142,10 +168,19 @@ def test_cited_term_map_and_context_entries_are_what_the_files_say(
 
 @pytest.mark.parametrize(("column", "fact"), EXPORTED, ids=[c.name for c, _ in EXPORTED])
 def test_the_term_ce_gets_follows_from_the_term_map(
-    column: Column, fact: dict[str, Any], terms: dict[str, str], context: dict[str, Any], ctdl: dict[str, Any]
+    column: Column,
+    fact: dict[str, Any],
+    terms: dict[str, str],
+    context: dict[str, Any],
+    ctdl: dict[str, Any],
+    collection_terms: dict[str, str],
+    collection_context: dict[str, Any],
 ) -> None:
     """A column sent as a CASS property reaches the claimed term: renamed by the term map (and, for a
-    competency's name and description, by ceasn.js), kept by stripNonCe, and defined for CE."""
+    competency's name and description, by ceasn.js), kept by stripNonCe, and defined for CE. A
+    column of collection rows only is renamed by the collection export's own maps."""
+    if column.rows == {"collection"}:
+        terms, context = collection_terms, collection_context
     cass, term = column.extra.get("cass"), fact["term"]
     if cass in CODE_LISTS:  # not CTDL-ASN terms: ceasn.js sets them aside around compaction
         assert term == cass and fact["form"] == "strings", column.name
@@ -194,9 +229,13 @@ def test_weight_reaches_ce_only_typed(context: dict[str, Any], ctdl: dict[str, A
     assert SCHEMA.columns["ceasn:weight"].extra["export"]["term"] == "ceasn:weight"
 
 
-def test_the_export_types_framework_and_competency(terms: dict[str, str]) -> None:
+def test_the_export_types_framework_and_competency(
+    terms: dict[str, str], collection_terms: dict[str, str]
+) -> None:
     assert terms["Framework"] == "ceasn:CompetencyFramework" and terms["Competency"] == "ceasn:Competency"
-    assert list(SCHEMA.row_types) == ["ceasn:CompetencyFramework", "ceasn:Competency"]
+    # a collection is a CASS Framework too; its export names it ceterms:Collection
+    assert collection_terms["Framework"] == "ceterms:Collection"
+    assert list(SCHEMA.row_types) == ["ceasn:CompetencyFramework", "ceasn:Competency", "ceterms:Collection"]
 
 
 # --- the real JSON-LD compaction of what the mapping sends --------------------------------------
