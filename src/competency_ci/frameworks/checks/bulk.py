@@ -7,11 +7,13 @@ and captures only what other rules need (ids, constrained values, references); t
 then run on those few columns. A large file is read in two halves at once when a second core is
 free.
 
-The answer is "clean" or "don't know", never a problem: on "don't know" the file goes through the
-precise checks, the only code that reports. So the acceptor may be stricter than the rules (it
-wants lower-case v4 CTIDs as ``@id``, ``ceterms:ctid`` empty or the same, quotes only where a comma
-or quote needs them, no spaces around ``|``) but never more lenient; a property test holds it to
-that.
+The answer is "the rows are clean" or "don't know": on "don't know" the file goes through the
+precise checks, the only code that reports a row's problems. (What the header lacks, columns that
+rows of some type need, is reported for settled files too, by the one function both paths call,
+``cells.absent_columns``, from the number of rows of each type.) So the acceptor may be stricter
+than the rules (it wants lower-case v4 CTIDs as ``@id``, ``ceterms:ctid`` empty or the same,
+quotes only where a comma or quote needs them, no spaces around ``|``) but never more lenient: a
+differential test holds it to the precise checks' very problems on every file it settles.
 """
 
 from __future__ import annotations
