@@ -14,7 +14,10 @@ Contract: `registry-and-approval.md` §2 (2020-21 server code). One server answe
   CTIDs, a framework another organization published, one that is not there (§2.6).
 
 Tests script transient failures with ``force(Reply(503, headers={"Retry-After": "0"}))`` and make
-frameworks live (as if CE had approved them) with ``make_live(graph)``.
+frameworks live (as if CE had approved them) with ``make_live(graph)``. A large publish that CE
+finishes after the client gave up is ``lose_answers = n`` (the next n publishGraph requests are
+carried out, but answered 504 as a gateway does) with ``slow_reads = k`` (the new version shows at
+``/graph`` only from the k+1-th read on, as while CE is still working on it).
 """
 
 from __future__ import annotations
@@ -43,6 +46,9 @@ class RegistryServer(RecordingServer):
         self.api_key = api_key
         self.live: dict[str, dict[str, Any]] = {}
         self.owners: dict[str, str] = {}
+        self.lose_answers = 0
+        self.slow_reads = 0
+        self._pending: dict[str, dict[str, Any]] = {}  # published, not yet shown (slow_reads)
 
     @property
     def assistant_url(self) -> str:
@@ -61,7 +67,13 @@ class RegistryServer(RecordingServer):
     def handle(self, request: Request) -> Reply:
         route = request.route
         if request.method == "GET" and route.startswith("/graph/"):
-            graph = self.live.get(route.removeprefix("/graph/"))
+            ctid = route.removeprefix("/graph/")
+            if ctid in self._pending:
+                if self.slow_reads > 0:
+                    self.slow_reads -= 1
+                else:
+                    self.live[ctid] = self._pending.pop(ctid)
+            graph = self.live.get(ctid)
             return Reply(200, graph) if graph else Reply(404, {"errors": ["No matching resource found"]})
         body = request.body if isinstance(request.body, dict) else None
         if request.method == "POST" and route == "/assistant/CompetencyFramework/format":
@@ -84,7 +96,17 @@ class RegistryServer(RecordingServer):
                         "Error - please provide a valid Competency Framework request with the JSON Graph."
                     ),
                 )
-            return self._publish(body)
+            ctid = str(_get(body, "CTID"))
+            before = self.live.get(ctid)
+            reply = self._publish(body)
+            if self.lose_answers > 0 and isinstance(reply.body, dict) and reply.body.get("Successful"):
+                self.lose_answers -= 1
+                if self.slow_reads:  # still working on it: /graph shows the version before
+                    self._pending[ctid] = self.live.pop(ctid)
+                    if before is not None:
+                        self.live[ctid] = before
+                return Reply(504, {"Message": "The gateway timed out."})
+            return reply
         return Reply(404, {"Message": "No HTTP resource was found that matches the request URI."})
 
     def _delete(self, body: dict[str, Any]) -> Reply:

@@ -624,12 +624,14 @@ def framework_dict(f: Any) -> dict[str, Any]:
 def open_target(job: Job) -> Target[Any, Any]:
     """The configured target, through the interface every target has (``targets/base.py``)."""
     if job.settings.target == "registry":
-        from competency_ci.http import Budget
+        from competency_ci.http import Budget, RetryPolicy
+        from competency_ci.targets.registry.client import SERVER_LIMIT
         from competency_ci.targets.registry.target import open_registry
 
+        # one large framework may take CE 30 minutes (its answer sized, publish_timeout): room for it
         return open_registry(
             job.config,
-            Budget(),
+            Budget(RetryPolicy(total=2 * SERVER_LIMIT)),
             publishing=True,
             environ={},
             api_key=job.settings.registry_api_key,

@@ -7,11 +7,16 @@ echoes a bad API key in ``Messages``, so messages are redacted before anyone see
 
 from __future__ import annotations
 
+import json
 import os
-from dataclasses import dataclass, field
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from competency_ci.http import Budget, new_session, redact, send
+from competency_ci.http import Budget, new_session, progress, redact, send
 
 if TYPE_CHECKING:
     import requests
@@ -85,17 +90,27 @@ class Assistant:
         return bool(self._key)
 
     def _post(
-        self, endpoint: str, body: dict[str, Any], *, auth: bool, method: str = "POST"
+        self,
+        endpoint: str,
+        body: dict[str, Any],
+        *,
+        auth: bool,
+        method: str = "POST",
+        replay: bool = True,
+        timeout: float | None = None,
     ) -> AssistantResponse:
+        """``replay=False``: a lost answer raises ``AnswerLost`` (the caller reads the Registry);
+        ``timeout``: the read timeout for this request (capped by the time budget)."""
         headers = {"Accept": "application/json"}
         if auth:
             if not self._key:
                 raise RegistryError(f"no Registry API key: set {API_KEY_ENV}")
             headers["Authorization"] = f"ApiToken {self._key}"
         url = f"{self.base_url}/CompetencyFramework/{endpoint}"
-        response = send(
-            self._session, method, url, policy=self.budget.policy(method, url), json=body, headers=headers
-        )
+        policy = self.budget.policy(method, url)
+        if timeout is not None:  # sized to the payload, never beyond what the budget has left
+            policy = replace(policy, timeout=min(timeout, policy.total))
+        response = send(self._session, method, url, policy=policy, json=body, headers=headers, replay=replay)
         data = _json(response)
         if not isinstance(data, dict) or not isinstance(data.get("Successful"), bool):
             raise RegistryError(
@@ -108,13 +123,35 @@ class Assistant:
         return self._post("format", request, auth=False)
 
     def publish_graph(self, ctid: str, organization: str, graph: dict[str, Any]) -> AssistantResponse:
-        """Publish one framework graph; idempotent per CTID (a re-publish is an update)."""
+        """Publish one framework graph; idempotent per CTID (a re-publish is an update).
+
+        A large framework can take CE up to 30 minutes (§2.7), so the read timeout grows with the
+        payload (:func:`publish_timeout`), the wait is reported every :data:`TICK` seconds, and a
+        lost answer is never answered by sending the graph again while the first copy may still be
+        running: ``AnswerLost`` is raised and the caller reads ``/graph/{ctid}`` (§2.7: "the
+        publish activity may have still been successful")."""
         body = {
             "CTID": ctid,
             "PublishForOrganizationIdentifier": organization,
             "CompetencyFrameworkGraph": graph,
         }
-        return self._post("publishGraph", body, auth=True)
+        size = len(json.dumps(body, ensure_ascii=False).encode("utf-8"))
+        timeout = publish_timeout(size)
+        nodes = len(graph.get("@graph") or [])
+        left = self.budget.end - self.budget.clock()
+        if timeout > left:
+            progress(
+                f"{ctid}: a framework this large can take CE up to {timeout:.0f} s, but the time limit "
+                f"leaves {max(left, 0):.0f} s (raise --timeout)"
+            )
+        if size < NOTEWORTHY:  # answered within seconds: no line
+            return self._post("publishGraph", body, auth=True, replay=False, timeout=timeout)
+        progress(
+            f"{ctid}: sending {nodes} node(s), {size / 1_000_000:.1f} MB, to the Registry Assistant; "
+            f"waiting up to {min(timeout, max(left, 1.0)):.0f} s for its answer"
+        )
+        with ticking(f"{ctid}: still waiting for the Registry Assistant"):
+            return self._post("publishGraph", body, auth=True, replay=False, timeout=timeout)
 
     def delete_frameworks(self, ctids: list[str], organization: str) -> AssistantResponse:
         """``DELETE {assistant}/CompetencyFramework/delete`` (§2.3): at most :data:`DELETE_BATCH`
@@ -125,6 +162,38 @@ class Assistant:
         body: dict[str, Any] = {"PublishForOrganizationIdentifier": organization}
         body.update({"CTID": ctids[0]} if len(ctids) == 1 else {"CTIDList": ctids})
         return self._post("delete", body, auth=True, method="DELETE")
+
+
+LARGE = 1_000_000  # bytes: CE's server gives a payload over this its 30-minute timeout (§2.7)
+SERVER_LIMIT = 1800.0  # seconds: the longest CE's server works on one publish (§2.7)
+SMALL_TIMEOUT = 60.0
+NOTEWORTHY = 100_000  # bytes: a publish this large may take minutes, so progress is shown
+TICK = 30.0  # seconds between "still waiting" lines
+
+
+def publish_timeout(nbytes: int) -> float:
+    """How long to wait for a publishGraph answer: 60 s for a small framework, growing linearly to
+    CE's own 30 minutes at 1 MB (the size from which CE's server allows itself that long)."""
+    return min(SERVER_LIMIT, SMALL_TIMEOUT + nbytes / LARGE * (SERVER_LIMIT - SMALL_TIMEOUT))
+
+
+@contextmanager
+def ticking(message: str, every: float = TICK) -> Iterator[None]:
+    """Report ``message (N s)`` every ``every`` seconds while the block runs (a long request)."""
+    done = threading.Event()
+    start = time.monotonic()
+
+    def tick() -> None:
+        while not done.wait(every):
+            progress(f"{message} ({time.monotonic() - start:.0f} s)")
+
+    thread = threading.Thread(target=tick, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join()
 
 
 DELETE_BATCH = 50  # "A maximum of 50 CTIDs may be requested at a time." (DeleteRequest.cs)

@@ -16,13 +16,14 @@ from typing import Any
 
 from competency_ci.frameworks.config import Config, ConfigError
 from competency_ci.frameworks.model import Framework
-from competency_ci.http import RemoteError
+from competency_ci.http import AnswerLost, RemoteError
 from competency_ci.report.escape import md_cell, md_code, md_text, one_line
 from competency_ci.targets.record import Changes, PublishedFramework, PublishRecord
 from competency_ci.targets.registry.client import Assistant, RegistryError, RegistryReader, format_request
 from competency_ci.targets.registry.status import FrameworkStatus, State, compare
 
 WRITTEN, UNCHANGED, FAILED, NOT_ATTEMPTED = "written", "unchanged", "failed", "not attempted"
+POLL = 15.0  # seconds between reads of /graph/{ctid} while an answer is outstanding
 ACTIONS = {State.NOT_LIVE: "create", State.OUTDATED: "update", State.CURRENT: "no change"}
 
 
@@ -256,8 +257,12 @@ def publish_entries(
     assistant: Assistant,
     *,
     on_outcome: Callable[[RegistryOutcome], None] | None = None,
+    reader: RegistryReader | None = None,
+    poll: float = POLL,
 ) -> RegistryPublishResult:
-    """Publish the frameworks ``read_live`` found not live or not current (the apply step)."""
+    """Publish the frameworks ``read_live`` found not live or not current (the apply step). An
+    answer lost after the graph went out is settled by reading the Registry (``reader``), never by
+    sending the graph again (:func:`settle`)."""
     organization = require_organization(config)
     result = RegistryPublishResult(assistant.base_url)
     result.frameworks = [RegistryOutcome(e.status) for e in entries]
@@ -269,6 +274,8 @@ def publish_entries(
         else:
             try:
                 answer = assistant.publish_graph(entry.framework.ctid, organization, entry.graph)
+            except AnswerLost as exc:
+                settle(entry, outcome, exc, reader, assistant, poll)
             except (RemoteError, RegistryError) as exc:
                 result.error = str(exc)
                 outcome.outcome = FAILED
@@ -283,6 +290,64 @@ def publish_entries(
         if on_outcome is not None:
             on_outcome(outcome)
     return result
+
+
+def settle(
+    entry: LiveFramework,
+    outcome: RegistryOutcome,
+    lost: AnswerLost,
+    reader: RegistryReader | None,
+    assistant: Assistant,
+    poll: float = POLL,
+) -> None:
+    """The Assistant's answer was lost (a timeout, a gateway's 502/504) after the graph went out:
+    CE may still be publishing it (up to 30 minutes, §2.7). Read ``/graph/{ctid}`` until it shows
+    this version or the time budget ends; never send it again meanwhile. Shown: published; not
+    shown: failed, with the words to re-run later (the next run compares and sends only if needed)."""
+    import time
+
+    from competency_ci.http import progress
+
+    ctid = entry.framework.ctid
+    checks = 0
+    while reader is not None:
+        checks += 1
+        try:
+            live = reader.read_graph(ctid)
+        except (RemoteError, RegistryError):
+            live = None
+        status = compare(
+            ctid, entry.status.name, entry.status.path, entry.status.graph_url, entry.graph, live
+        )
+        if status.state is State.CURRENT:
+            outcome.outcome, outcome.graph_url = WRITTEN, entry.status.graph_url
+            outcome.messages = [
+                f"the Assistant's answer was lost ({_why(lost)}); "
+                f"the Registry shows this version published (read {checks} time(s))"
+            ]
+            return
+        left = assistant.budget.end - assistant.budget.clock()
+        if left <= poll:
+            break
+        progress(
+            f"{ctid}: the answer was lost; the Registry does not show this version yet, "
+            f"reading again in {poll:g} s"
+        )
+        time.sleep(poll)
+    outcome.outcome = FAILED
+    outcome.messages = [
+        f"the Assistant's answer was lost ({_why(lost)}) and the "
+        f"Registry does not show this version{f' after {checks} read(s)' if checks else ''}; CE may still "
+        "be publishing it (up to 30 minutes), so it was not sent again. Re-run later: publish compares "
+        "with the live Registry and sends it only if it is still not there"
+    ]
+
+
+def _why(lost: AnswerLost) -> str:
+    last = lost.attempts[-1] if lost.attempts else None
+    if last is None:
+        return "no answer"
+    return f"HTTP {last.status}" if last.status is not None else last.reason or str(last)
 
 
 def render_outcome(outcome: RegistryOutcome) -> str:

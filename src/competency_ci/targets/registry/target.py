@@ -196,7 +196,9 @@ class RegistryTarget:
 
         if plan.error is not None:
             return RegistryRunOutcome(RegistryPublishResult(self.assistant.base_url, error=plan.error))
-        result = publish_entries(plan.entries, self.config, self.assistant, on_outcome=self.on_outcome)
+        result = publish_entries(
+            plan.entries, self.config, self.assistant, on_outcome=self.on_outcome, reader=self.reader
+        )
         outcome = RegistryRunOutcome(result, plan.retirements)
         if plan.retirements and result.error is None:
             organization = require_organization(self.config)
