@@ -539,7 +539,7 @@ def publish(job: Job) -> None:
     previous = previous_record(job)
     everything = load([files[p] for p in sorted(files)], job.config)
     frameworks = in_scope(job, changes, files, everything, previous)
-    retiring = retirements(job, changes, everything)
+    retiring = retirements(job, changes, frameworks)  # a framework moved to another file is in scope
     doomed = {r.ctid for r in retiring}
     frameworks = [fw for fw in frameworks if fw.ctid not in doomed]
     if not frameworks and not retiring:
