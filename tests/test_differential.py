@@ -41,7 +41,7 @@ from frictionless import Dialect, Resource, Schema
 from competency_ci.frameworks.config import Config
 from competency_ci.frameworks.problems import Problem
 from competency_ci.frameworks.table import read_table
-from competency_ci.frameworks.validate import check_table
+from competency_ci.frameworks.validate import check_table, is_temporary_id
 from competency_ci.schema import COMPETENCY, FRAMEWORK, TemplateSchema, load_schema
 from conftest import EXAMPLES
 
@@ -250,6 +250,11 @@ class Mutator:
                     return False
                 pieces = {p.strip() for p in value.split("|")}
                 if column.references and pieces & temporary:
+                    return False
+                # a multi-valued reference (no foreign key) holding a non-URI, non-CTID value: ours
+                # takes it for a temporary key that names no row (dangling-reference, not counted
+                # there), Table Schema for a pattern error
+                if column.references and column.multiple and any(map(is_temporary_id, pieces)):
                     return False
         return True
 
