@@ -180,3 +180,23 @@ def test_status_classifies_collections_as_frameworks(
             0,
             "2 framework(s): 2 live and current, 0 awaiting approval of a change, 0 not yet live",
         )
+
+
+def test_a_member_named_by_url_id_is_published_under_its_ctid(
+    run_cli: Any, repo: Path, sandbox: SandboxServer
+) -> None:
+    """A member may be a competency row's URL ``@id``; CASS and CE know that competency by its CTID."""
+    url = "https://example.org/kitchen/wash"
+    framework = (
+        "@id,@type,ceterms:ctid,ceasn:name,ceasn:description,ceasn:inLanguage,ceasn:publisher,"
+        "ceasn:publisherName,ceasn:dateCreated,ceasn:competencyText,ceasn:isTopChildOf\n"
+        "ce-1f2e3d4c-5b6a-4798-8a7b-6c5d4e3f2a10,ceasn:CompetencyFramework,,Washing,How to wash.,en,"
+        "ce-3e4f5a6b-7c8d-4e9f-8a0b-1c2d3e4f5a45,Kitchen,2025-03-14,,\n"
+        f"{url},ceasn:Competency,{C3},,,,,,,Wash up.,ce-1f2e3d4c-5b6a-4798-8a7b-6c5d4e3f2a10\n"
+    )
+    (repo / "kitchen.csv").write_text(framework, encoding="utf-8")
+    (repo / "collection.csv").write_text(f"{HEADER}\n{ROW.replace(f'{C1}|{C2}', url)}\n", encoding="utf-8")
+    assert run_cli("validate")[0] == 0
+    code, _, err = run_cli("publish", "--server", sandbox.url, "collection.csv")
+    assert code == 0, err
+    assert stored(sandbox, uri(COL))["competency"] == [uri(C3)]

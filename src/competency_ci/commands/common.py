@@ -81,9 +81,15 @@ def load_frameworks_checked(
             file=sys.stderr,
         )
         raise SetupFailed(EXIT_USAGE)
-    for _, listed in found:
+    if found:
+        from competency_ci.frameworks.collection import members_as_ctids
+        from competency_ci.frameworks.validate import build_members
+
         assert collections is not None
-        collections.extend(listed)
+        members = build_members(config, [(p, Path(p).read_bytes()) for p in result.files])
+        for _, listed in found:
+            members_as_ctids(listed, members.ctid_of)
+            collections.extend(listed)
     if not frameworks and not found:
         print("No frameworks found in the selected paths.", file=sys.stderr)
         raise SetupFailed(EXIT_USAGE)

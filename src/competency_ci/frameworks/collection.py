@@ -117,6 +117,13 @@ def load_collections(path: str | Path, config: Config, *, data: bytes | None = N
     return assemble_collections(table, schema)
 
 
+def members_as_ctids(collections: list[Collection], ctid_of: dict[str, str]) -> None:
+    """Members named by a competency row's URL ``@id`` become that row's CTID (``ctid_of``: URL
+    ``@id`` -> CTID, from the repository's files): a competency is published under its CTID."""
+    for c in collections:
+        c.members = list(dict.fromkeys(ctid_of.get(m, m) for m in c.members))
+
+
 # --- model -> graph -> model ---------------------------------------------------------------------
 
 

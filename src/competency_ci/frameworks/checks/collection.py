@@ -30,6 +30,7 @@ class MemberIndex:
     ctids: dict[str, str] = field(default_factory=dict)
     ids: dict[str, str] = field(default_factory=dict)
     where: dict[str, tuple[str, int]] = field(default_factory=dict)
+    ctid_of: dict[str, str] = field(default_factory=dict)  # URL @id -> the row's CTID
 
     def add(self, row_type: str, path: str, line: int, ctid: str | None, id_: str) -> None:
         if ctid:
@@ -38,6 +39,8 @@ class MemberIndex:
         if id_.startswith("http"):
             self.ids.setdefault(id_, row_type)
             self.where.setdefault(id_, (path, line))
+            if ctid:
+                self.ctid_of.setdefault(id_, ctid.lower())
 
     def kind(self, value: str, is_ctid: bool) -> str | None:
         return self.ctids.get(value.lower()) if is_ctid else self.ids.get(value)
