@@ -467,3 +467,31 @@ def test_what_fix_writes_is_settled() -> None:
     assert table is not None
     assert [r.cells[0] for r in table.records] == ctids
     assert [r.cells[table.header.index("ceterms:ctid")] for r in table.records] == ctids
+
+
+def test_a_header_that_lacks_columns_is_settled_and_reported_in_file_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """CE's samples lack recommended columns: the rows are settled, the header's problems are
+    reported among the other files' problems exactly as the precise checks order them."""
+    rows = list(csv.reader(io.StringIO(GOOD)))
+    drop = {rows[0].index("ceasn:dateCreated"), rows[0].index("ceasn:publisher")}
+    sample = write([[c for i, c in enumerate(row) if i not in drop] for row in rows])
+    broken = GOOD.replace("ceasn:Competency", "ceasn:competency", 1)
+    for mine in (FW, C1, C2, C3):  # other CTIDs, so that the files do not clash
+        broken = broken.replace(mine, ctid(random.Random(mine)))
+    (tmp_path / "a.csv").write_text(broken, encoding="utf-8")
+    (tmp_path / "b.csv").write_text(sample, encoding="utf-8")
+    assert settled_problems(sample.encode()) == precise(sample.encode())
+    paths = [str(tmp_path / name) for name in ("b.csv", "a.csv")]
+    config = Config(root=tmp_path)
+    result = validate_paths(paths, config)
+    assert "b.csv" in " ".join(result.settled)  # settled, not parsed
+    monkeypatch.setattr(bulk, "settle", lambda path, data, schema: None)
+    every_file_precisely = validate_paths(paths, config)
+    assert result.problems == every_file_precisely.problems
+    assert [(p.path.rsplit("/", 1)[-1], p.code) for p in result.problems] == [
+        ("b.csv", "missing-column"),
+        ("b.csv", "required-if-available-missing"),
+        ("a.csv", "unknown-type"),
+    ]
