@@ -321,8 +321,8 @@ def send(
     policy: RetryPolicy = DEFAULT_POLICY,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
-    redirects: int = 0,
     replay: bool = True,
+    redirects: int = 0,
     **kwargs: Any,
 ) -> requests.Response:
     """Send one request with retries; return the first non-transient response.
@@ -357,7 +357,7 @@ def send(
                 kwargs.pop("allow_redirects")
                 return send(
                     session, method, target, policy=policy, sleep=sleep, clock=clock,
-                    redirects=redirects - 1, **kwargs,
+                    replay=replay, redirects=redirects - 1, **kwargs,
                 )  # fmt: skip
             if response.is_redirect:
                 location = without_credentials(response.headers.get("Location", ""))

@@ -357,3 +357,12 @@ class CassClient:
     def export_url(self, object_id: str) -> str:
         """A framework's CTDL-ASN export, ``/api/ceasn/{md5(@id)}``: what CE's Publisher pulls (§5)."""
         return f"{self.server}ceasn/{data_key(object_id).removeprefix('data/')}"
+
+    def ceasn(self, object_id: str, objects: int = 0) -> CassObject:
+        """The framework's CTDL-ASN export (``GET /api/ceasn/{uid}``): the graph CE's Publisher reads.
+        ``objects``: how many nodes it holds (its read timeout grows with them, as a write's does)."""
+        path = self.export_url(object_id).removeprefix(self.server)
+        graph = self._json(self._send("GET", path, objects=objects), "ceasn")
+        if not isinstance(graph, dict) or not isinstance(graph.get("@graph"), list):
+            raise CassError(f"GET {self.server}{path}: the answer is not a CTDL-ASN graph")
+        return graph

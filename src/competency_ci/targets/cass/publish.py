@@ -60,6 +60,7 @@ from competency_ci.targets.cass.plan import (
     make_plan,
 )
 from competency_ci.targets.cass.signing import cass_pem
+from competency_ci.targets.cass.verify import Verification, predict_ce_views, read_written, text_lines
 from competency_ci.targets.record import Changes, PublishedFramework, PublishRecord
 
 if TYPE_CHECKING:
@@ -85,9 +86,12 @@ class FrameworkResult:
     objects_written: int = 0
     objects_planned: int = 0
     message: str = ""
+    verification: Verification | None = None  # its CE view read back after the write (verify.py)
 
     def to_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+        data = dict(self.__dict__)
+        data["verification"] = self.verification.to_dict() if self.verification else None
+        return data
 
 
 @dataclass
@@ -105,7 +109,13 @@ class PublishResult:
 
     @property
     def exit_code(self) -> int:
-        return 0 if self.ok else 3
+        """3 a remote failure (a CE view that could not be read too); 1 CE shows something else
+        (read back after a write, or, for a framework left unchanged, as the plan predicts)."""
+        predicted = {fp.id: fp.prediction for fp in self.plan.frameworks} if self.plan else {}
+        checked = [f.verification or predicted.get(f.id) for f in self.frameworks]
+        if not self.ok or any(v.error for v in checked if v):
+            return 3
+        return 0 if all(v.ok for v in checked if v) else 1
 
     def by_status(self, status: str) -> list[FrameworkResult]:
         return [f for f in self.frameworks if f.status == status]
@@ -119,8 +129,11 @@ class PublishResult:
             outcome = fr.status if fr.status in (WRITTEN, UNCHANGED) else FAILED
             messages = (fr.message,) if fr.message else ()
             changes = None if fp is None else plan_changes(fp)
+            verified = fr.verification.summary if fr.verification else None
             frameworks.append(
-                PublishedFramework(fr.ctid, fr.name, fr.path, outcome, changes, fr.url or None, messages)
+                PublishedFramework(
+                    fr.ctid, fr.name, fr.path, outcome, changes, fr.url or None, messages, verified
+                )
             )
         return PublishRecord("cass", self.server, tuple(frameworks))
 
@@ -181,6 +194,8 @@ def account(result: PublishResult) -> str:
         for fr in result.by_status(status):
             detail = f": {fr.message}" if fr.message else ""
             lines.append(f"  {title}: {fr.path}: {fr.name} ({fr.ctid}){detail}")
+            if fr.verification is not None and not fr.verification.ok:
+                lines += text_lines(fr.verification, "    ")
     if not result.ok:
         lines.append(RERUN_NOTE)
     return "\n".join(lines) + "\n"
@@ -324,7 +339,9 @@ def build_plan(
         )
         for fw in frameworks
     ]
-    return make_plan(desired, current, owner_pem, mapping, left_behind=left), current
+    plan = make_plan(desired, current, owner_pem, mapping, left_behind=left)
+    predict_ce_views(plan, desired, registry_url, current)  # what CE will show (verify.py)
+    return plan, current
 
 
 def _new_result(fp: FrameworkPlan, client: CassClient) -> FrameworkResult:
@@ -550,7 +567,20 @@ def apply_publish(client: CassClient, planned: PublishResult) -> PublishResult:
         except CassError as exc:
             stop = str(exc)
     result.error = stop
+    verify_ce_views(client, result)
     return _finish(result, client)
+
+
+def verify_ce_views(client: CassClient, result: PublishResult) -> None:
+    """Read the CE view (``/api/ceasn``) of every framework written and compare it (verify.py)."""
+
+    def fetch(framework_id: str, nodes: int) -> dict[str, Any] | str:
+        try:
+            return client.ceasn(framework_id, objects=nodes)
+        except CassError as exc:
+            return f"reading the CE view failed: {exc}"
+
+    read_written(result, fetch)
 
 
 def publish_frameworks(
