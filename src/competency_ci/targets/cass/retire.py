@@ -212,7 +212,7 @@ def render(plans: Sequence[RetirePlan], out_format: str, *, done: bool = False) 
     if out_format == "markdown":
         lines = ["", "#### Retired" if done else "#### Retiring"]
         lines += [f"- {md_text(p.line() if not done else account([p]).strip())}" for p in plans]
-        return "\n".join(lines) + "\n"
+        return "\n".join(lines) + "\n\n"
     return "".join(one_line(p.line()) + "\n" for p in plans)
 
 

@@ -149,7 +149,7 @@ def render(plans: Sequence[RegistryRetirement], out_format: str) -> str:
     if not plans:
         return ""
     if out_format == "markdown":
-        return "\n".join(["", "#### Retiring", *(f"- {md_text(p.line())}" for p in plans)]) + "\n"
+        return "\n".join(["", "#### Retiring", *(f"- {md_text(p.line())}" for p in plans)]) + "\n\n"
     return "".join(one_line(p.line()) + "\n" for p in plans)
 
 
