@@ -15,8 +15,6 @@ reads back what the server holds and sends only what is missing.
 
 from __future__ import annotations
 
-import email.utils
-import ipaddress
 import math
 import re
 import time
@@ -39,6 +37,8 @@ def is_loopback(host: str) -> bool:
     if host.lower() == "localhost":
         return True
     try:
+        import ipaddress  # off the hooks' start-up path
+
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
@@ -251,6 +251,8 @@ def retry_after(value: str | None, now: float | None = None) -> float | None:
     if value.isdigit():
         return float(value)
     try:
+        import email.utils  # off the hooks' start-up path
+
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None

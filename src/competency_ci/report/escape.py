@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import html
 import re
-import secrets as _secrets
 from typing import TextIO
 
 # Line breaks as str.splitlines sees them (a superset of the runner's \r, \n and \r\n).
@@ -58,7 +57,10 @@ def command(name: str, message: str = "", **properties: str | int) -> str:
 
 def stop_commands(text: str, token: str | None = None) -> str:
     """Untrusted multi-line text between ``::stop-commands::`` and its random end token."""
-    token = token or _secrets.token_hex(16)
+    if not token:
+        import secrets  # off the hooks' start-up path
+
+        token = secrets.token_hex(16)
     start, end = f"::stop-commands::{token}", f"::{token}::"
     _DELIBERATE.update((start, end))
     return f"{start}\n{text.rstrip(chr(10))}\n{end}"
