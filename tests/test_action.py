@@ -297,7 +297,12 @@ def merge_then_merge_again(job: Job, registry: RegistryServer) -> None:
     assert again.exit_code == 0, again.stdout + again.stderr
     assert len(job.sandbox.writes()) == writes  # zero writes
     issue_url = f"https://github.com/{REPOSITORY}/issues/1"
-    assert again.outputs == {"changed-frameworks": "[]", "published": "[]", "approval-issue-url": issue_url}
+    assert again.outputs == {
+        "changed-frameworks": "[]",
+        "published": "[]",
+        "approval-issue-url": issue_url,
+        "drift-pull-request-url": "",
+    }
     # The framework still waits (not live in the Registry): the issue is read, and already lists it.
     assert [r.method for r in job.github.requests[github_requests:]] == ["GET"]
     assert len(job.github.issues) == 1 and job.github.comments.get(1, []) == []

@@ -98,7 +98,7 @@ def test_merge_never_overwrites_an_edit_made_in_cass(job: Job) -> None:
     stored = client.multi_get([uri(B)])[uri(B)]
     client.multi_put([{**stored, "name": {"@value": "Bravo from the CASS editor", "@language": "en-us"}}])
     merged = job.commit({PATH: framework(with_c=True)})
-    inputs = {"cass-url": job.sandbox.url, "cass-key": key_pem()}
+    inputs = {"cass-url": job.sandbox.url, "cass-key": key_pem(), "drift-pull-request": "true"}
     result = job.run("push", push(base, merged), merged, "refs/heads/main", inputs)
     assert result.exit_code == 1, result.stdout + result.stderr
     drift = result.summary[result.summary.index("#### Drift") :].splitlines()
@@ -117,6 +117,23 @@ def test_merge_never_overwrites_an_edit_made_in_cass(job: Job) -> None:
     record = json.loads((job.tmp / f"run{job.runs}" / "temp" / "competency-ci-publish.json").read_text())
     assert record["commit"] == merged
     assert next((f["ctid"], f["outcome"]) for f in record["frameworks"]) == (FW, "failed")
+
+    # the pull request that brings the edit into git: one branch, one pull request
+    branch = f"competency-ci/drift-{merged[:12]}"
+    (pull,) = job.github.pulls
+    assert (pull["head"]["ref"], pull["base"]["ref"], pull["title"]) == (
+        branch,
+        "main",
+        "Bring edits made in CASS into git",
+    )
+    assert result.outputs["drift-pull-request-url"] == pull["html_url"]
+    pulled = git(job.origin, "show", f"{branch}:{PATH}")
+    assert "Bravo from the CASS editor" in pulled and C not in pulled  # the server's version
+    subject = git(job.origin, "log", "-1", "--format=%s", branch)
+    assert subject == f"Edits made in CASS since {merged[:12]}: {PATH}"
+    again = job.run("push", push(base, merged), merged, "refs/heads/main", inputs)
+    assert again.exit_code == 1 and len(job.github.pulls) == 1  # not opened twice
+    assert "The pull request with the edits made in CASS is already open" in again.summary
 
 
 KEPT = "ce-20000000-0000-4000-8000-000000000000"

@@ -158,6 +158,17 @@ class GitHub:
     def add_assignees(self, number: int, logins: list[str]) -> Issue:
         return Issue.from_api(self._call("POST", f"/issues/{number}/assignees", {"assignees": logins}))
 
+    def open_pull_requests(self, head: str) -> list[str]:
+        """The URLs of the open pull requests from branch ``head`` of this repository."""
+        owner = self.repository.split("/")[0]
+        pulls = self._pages("/pulls", {"state": "open", "head": f"{owner}:{head}"})
+        return [str(p.get("html_url", "")) for p in pulls if isinstance(p, dict)]
+
+    def create_pull_request(self, title: str, head: str, base: str, body: str) -> str:
+        """Open a pull request from branch ``head`` into ``base``; returns its URL."""
+        data = self._call("POST", "/pulls", {"title": title, "head": head, "base": base, "body": body})
+        return str((data or {}).get("html_url", ""))
+
     def list_comments(self, number: int) -> list[Comment]:
         """The comments of an issue or a pull request (a pull request's conversation is its issue's)."""
         return [Comment.from_api(c) for c in self._pages(f"/issues/{number}/comments", {})]

@@ -13,6 +13,10 @@
   by integration" when the comment is not the token's own and ``edit_others=False``
 - a comment body over 65,536 characters -> 422 "Validation Failed"; writing comments without the
   permission (``can_comment=False``) -> 403 "Resource not accessible by integration"
+- ``GET /repos/{owner}/{repo}/pulls?state=open&head={owner}:{branch}`` and
+  ``POST /repos/{owner}/{repo}/pulls`` ``{title, head, base, body}`` -> 201 (docs.github.com/rest/pulls);
+  422 "Validation Failed" without a title, head or base, or when an open pull request from ``head``
+  exists
 Auth: ``Authorization: Bearer <token>``; anything else -> 401 ``{"message": "Bad credentials"}``.
 "Only users with push access can set labels / assignees for new issues. Labels / assignees are
 silently dropped otherwise." (docs.github.com, Create an issue): ``push_access=False`` does that.
@@ -56,6 +60,7 @@ class GitHubServer(RecordingServer):
         self.page_size = page_size
         self.issues: dict[int, dict[str, Any]] = {}
         self.comments: dict[int, list[dict[str, Any]]] = {}
+        self.pulls: list[dict[str, Any]] = []
         self._next_comment = 1000
         self.edit_others = False  # GITHUB_TOKEN edits its own comments; refuse the others' (403)
         self.can_comment = True  # False: a token without `pull-requests: write` / `issues: write`
@@ -112,6 +117,8 @@ class GitHubServer(RecordingServer):
     def handle(self, request: Request) -> Reply:
         if request.headers.get("Authorization") != f"Bearer {self.token}":
             return Reply(401, {"message": "Bad credentials"})
+        if request.route == f"/repos/{self.repository}/pulls":
+            return self._pulls(request)
         edit = COMMENT_ROUTE.match(request.route)
         if edit and edit["repo"] == self.repository and request.method == "PATCH":
             return self._edit_comment(int(edit["id"]), request.body)
@@ -164,6 +171,30 @@ class GitHubServer(RecordingServer):
             self.comments[number].append(comment)
             return Reply(201, comment)
         return Reply(404, {"message": "Not Found"})
+
+    def _pulls(self, request: Request) -> Reply:
+        owner = self.repository.split("/")[0]
+        if request.method == "GET":
+            head = (request.query.get("head") or [""])[0]
+            found = [p for p in self.pulls if p["state"] == "open" and f"{owner}:{p['head']['ref']}" == head]
+            return Reply(200, found)
+        body = request.body if isinstance(request.body, dict) else {}
+        if request.method != "POST" or not all(body.get(k) for k in ("title", "head", "base")):
+            return Reply(422, {"message": "Validation Failed"})
+        if any(p["state"] == "open" and p["head"]["ref"] == body["head"] for p in self.pulls):
+            return Reply(422, {"message": "Validation Failed"})
+        number = len(self.issues) + len(self.pulls) + 100
+        pull = {
+            "number": number,
+            "title": body["title"],
+            "body": body.get("body") or "",
+            "state": "open",
+            "head": {"ref": body["head"]},
+            "base": {"ref": body["base"]},
+            "html_url": f"https://github.com/{self.repository}/pull/{number}",
+        }
+        self.pulls.append(pull)
+        return Reply(201, pull)
 
     def _edit_comment(self, comment_id: int, body: Any) -> Reply:
         for comments in self.comments.values():

@@ -59,6 +59,7 @@ ENV = {
         "pr-comment",
         "scope",
         "publish-record",
+        "drift-pull-request",
     )
 }
 SECRET_INPUTS = ("cass-key", "registry-api-key", "webhook-secret", "github-token")
@@ -86,6 +87,7 @@ class Settings:
     pr_comment: bool = True  # keep the review comment on the pull request
     scope: str = "changed"  # a merge plans the frameworks it changed (and unfinished ones), or all
     publish_record: str | None = None  # the record file kept between runs (unfinished frameworks)
+    drift_pull_request: bool = False  # open a pull request with edits made in CASS (action/drift_pr.py)
 
 
 def _words(value: str) -> list[str]:
@@ -109,6 +111,9 @@ def settings_from_env(env: Mapping[str, str]) -> Settings:
     pr_comment = (get("pr-comment") or "true").lower()
     if pr_comment not in TRUE + FALSE:
         raise ActionError(f"input pr-comment: expected true or false, got {pr_comment!r}")
+    drift_pr = (get("drift-pull-request") or "false").lower()
+    if drift_pr not in TRUE + FALSE:
+        raise ActionError(f"input drift-pull-request: expected true or false, got {drift_pr!r}")
     return Settings(
         mode=choice("mode", MODES) or "auto",
         paths=_words(env.get(ENV["paths"], "")),
@@ -128,6 +133,7 @@ def settings_from_env(env: Mapping[str, str]) -> Settings:
         pr_comment=pr_comment in TRUE,
         scope=choice("scope", SCOPES) or "changed",
         publish_record=get("publish-record"),
+        drift_pull_request=drift_pr in TRUE,
     )
 
 

@@ -69,6 +69,7 @@ class Job:
     outputs: dict[str, str] = field(default_factory=dict)
     code: int = EXIT_OK
     console: gh.Console = field(default_factory=gh.Console)
+    drifted: list[str] = field(default_factory=list)  # CTIDs whose server edits this run left in place
 
     def fail(self, code: int, message: str) -> None:
         """An error as an annotation (escaped: messages may quote file contents) and in the summary."""
@@ -557,6 +558,12 @@ def publish(job: Job) -> None:
     written = [f for f in record.frameworks if f.outcome == "written"]
     job.outputs["published"] = json.dumps([framework_dict(f) for f in written], ensure_ascii=False)
     job.summary.append(gh.published_markdown(record))
+    if job.drifted and job.settings.drift_pull_request and job.settings.target == "cass":
+        from competency_ci.action.drift_pr import open_drift_pull_request
+
+        key = signing_key(job, required=True)
+        assert key is not None
+        open_drift_pull_request(job, key, job.drifted, frameworks)
     if delivery is not None:
         request_approval(job, frameworks, record, delivery)
 
@@ -661,6 +668,9 @@ def publish_to(
         planned = target.plan(frameworks, retiring or (), base)
         if getattr(planned, "drift", None):  # edits made on the server: the summary names them
             job.summary.append(planned.render_drift("markdown"))
+            if planned.on_drift != "overwrite":
+                conflicted = {fid for fid, found in planned.drift.items() if any(d.conflict for d in found)}
+                job.drifted = [fp.ctid for fp in planned.planned.plan.frameworks if fp.id in conflicted]
         outcome = target.apply(planned)
         verification = target.verify(outcome)
         record: PublishRecord = target.record(outcome, verification)
