@@ -12,6 +12,7 @@ pull request from the branch is not opened twice.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,7 +21,7 @@ from competency_ci.report import escape as esc
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
-    from competency_ci.action.run import Job
+    from competency_ci.frameworks.config import Config
     from competency_ci.frameworks.model import Framework
     from competency_ci.githubapi import GitHub
     from competency_ci.targets.cass.pull import CassRead
@@ -29,10 +30,30 @@ BRANCH = "competency-ci/drift-{commit}"
 IDENTITY = ["-c", "user.name=competency-ci", "-c", "user.email=competency-ci@users.noreply.github.com"]
 
 
+@dataclass
+class Opened:
+    """What happened: the pull request's URL when one was opened, and notes for the summary."""
+
+    url: str = ""
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Where:
+    """The repository, its GitHub API and the commit the run published."""
+
+    config: Config
+    token: str | None
+    repository: str | None
+    api_url: str | None
+    head: str | None
+    default_branch: str | None
+
+
 def open_drift_pull_request(
-    job: Job, key: RSAPrivateKey, ctids: Sequence[str], frameworks: Sequence[Framework]
-) -> None:
-    """Pull ``ctids`` from CASS onto a branch and open the pull request (notes say what happened)."""
+    where: Where, key: RSAPrivateKey, ctids: Sequence[str], frameworks: Sequence[Framework]
+) -> Opened:
+    """Pull ``ctids`` from CASS onto a branch and open the pull request."""
 
     from competency_ci.gitfiles import GitError, git, top_level
     from competency_ci.githubapi import DEFAULT_API_URL, GitHub, GitHubError
@@ -41,66 +62,61 @@ def open_drift_pull_request(
     from competency_ci.targets.cass.pull import read_frameworks
     from competency_ci.targets.cass.signing import cass_pem
 
-    repository = job.environ.get("GITHUB_REPOSITORY") or job.event.repository
-    head = job.event.head
-    if not job.settings.github_token or not repository or not head:
-        job.note("No github-token or repository: the pull request with the edits made in CASS is not opened.")
-        return
+    done = Opened()
+    repository, head, token, config = where.repository, where.head, where.token, where.config
+    if not token or not repository or not head:
+        done.notes.append(
+            "No github-token or repository: the pull request with the edits made in CASS is not opened."
+        )
+        return done
     per_file: dict[str, list[Framework]] = {}
     for fw in frameworks:
         per_file.setdefault(fw.path, []).append(fw)
     files = {fw.ctid: fw.path for fw in frameworks if len(per_file[fw.path]) == 1}
     shared = sorted({fw.path for fw in frameworks if fw.ctid in ctids and fw.ctid not in files})
     if shared:
-        job.note(
+        done.notes.append(
             "Not in the pull request (their files hold several frameworks): "
             + ", ".join(esc.one_line(p) for p in shared)
         )
     wanted = [c for c in ctids if c in files]
     if not wanted:
-        return
+        return done
     branch = BRANCH.format(commit=head[:12])
     try:
-        client = CassClient(str(job.config.cass.url), key)
+        client = CassClient(str(config.cass.url), key)
         client.ping()
         read = read_frameworks(
             client,
             wanted,
-            registry_url=job.config.registry_url,
+            registry_url=config.registry_url,
             owner_pem=cass_pem(key.public_key()),
-            default_language=job.config.language,
+            default_language=config.language,
         )
-        github = GitHub(
-            job.settings.github_token,
-            repository,
-            job.environ.get("GITHUB_API_URL") or DEFAULT_API_URL,
-            budget=Budget(),
-        )
+        github = GitHub(token, repository, where.api_url or DEFAULT_API_URL, budget=Budget())
         if github.open_pull_requests(branch):
-            job.note(f"The pull request with the edits made in CASS is already open (branch {branch}).")
-            return
-        top = top_level(job.config.root)
+            done.notes.append(
+                f"The pull request with the edits made in CASS is already open (branch {branch})."
+            )
+            return done
+        top = top_level(config.root)
         git(["checkout", "-q", "-B", branch, head], top)
         try:
-            url = _commit_and_open(job, github, read, wanted, files, branch, head, top)
+            done.url = _commit_and_open(where, github, read, wanted, files, branch, top)
         finally:  # the workspace as the checkout left it, for the steps after this one
             git(["checkout", "-q", "--detach", head], top)
     except (CassError, GitError, GitHubError, RemoteError) as exc:
-        job.note(f"The pull request with the edits made in CASS could not be opened: {exc}")
-        return
-    if url:
-        job.outputs["drift-pull-request-url"] = url
-        job.summary.append(f"Opened {esc.md_link('a pull request', url)} with the edits made in CASS.\n")
+        done.notes.append(f"The pull request with the edits made in CASS could not be opened: {exc}")
+    return done
 
 
 def _commit_and_open(
-    job: Job,
+    where: Where,
     github: GitHub,
     read: CassRead,
     wanted: list[str],
     files: dict[str, str],
     branch: str,
-    head: str,
     top: Path,
 ) -> str:
     """Write the pulled frameworks, commit, push the branch, open the pull request; its URL."""
@@ -118,6 +134,7 @@ def _commit_and_open(
     if not written:
         return ""
     git(["add", "--", *written], top)
+    head = str(where.head)
     message = f"Edits made in CASS since {head[:12]}: {', '.join(written)}"
     git([*IDENTITY, "commit", "-q", "-m", message], top)
     git(["push", "-q", "--force", "origin", f"HEAD:refs/heads/{branch}"], top)
@@ -129,8 +146,8 @@ def _commit_and_open(
         + "\nMerge it to keep the edits; close it to overwrite them (`on-drift: overwrite`)."
     )
     return github.create_pull_request(
-        "Bring edits made in CASS into git", branch, job.event.default_branch or "main", body
+        "Bring edits made in CASS into git", branch, where.default_branch or "main", body
     )
 
 
-__all__ = ["open_drift_pull_request"]
+__all__ = ["Opened", "Where", "open_drift_pull_request"]

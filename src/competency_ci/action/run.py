@@ -559,11 +559,26 @@ def publish(job: Job) -> None:
     job.outputs["published"] = json.dumps([framework_dict(f) for f in written], ensure_ascii=False)
     job.summary.append(gh.published_markdown(record))
     if job.drifted and job.settings.drift_pull_request and job.settings.target == "cass":
-        from competency_ci.action.drift_pr import open_drift_pull_request
+        from competency_ci.action.drift_pr import Where, open_drift_pull_request
 
         key = signing_key(job, required=True)
         assert key is not None
-        open_drift_pull_request(job, key, job.drifted, frameworks)
+        where = Where(
+            job.config,
+            job.settings.github_token,
+            job.environ.get("GITHUB_REPOSITORY") or job.event.repository,
+            job.environ.get("GITHUB_API_URL"),
+            job.event.head,
+            job.event.default_branch,
+        )
+        opened = open_drift_pull_request(where, key, job.drifted, frameworks)
+        for note in opened.notes:
+            job.note(note)
+        if opened.url:
+            job.outputs["drift-pull-request-url"] = opened.url
+            job.summary.append(
+                f"Opened {esc.md_link('a pull request', opened.url)} with the edits made in CASS.\n"
+            )
     if delivery is not None:
         request_approval(job, frameworks, record, delivery)
 
