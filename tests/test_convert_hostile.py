@@ -91,8 +91,12 @@ def test_a_cycle_is_cut_at_the_link_that_closes_it(tmp_path: Path) -> None:
             json.dumps(chain(1, children_first=False)).replace('"Chain"', '"\\ud800"'),
             "holds a lone surrogate (\\ud800), which is not Unicode text; nothing written",
         ),
+        (
+            json.dumps({"@graph": [{"@type": [["ceterms:Collection"]], "@id": "x"}]}),
+            "the graph has no ceasn:CompetencyFramework node",
+        ),
     ],
-    ids=["deep", "surrogate"],
+    ids=["deep", "surrogate", "type-list-in-a-list"],
 )
 def test_unusable_graphs_are_exit_2_and_leave_no_file(tmp_path: Path, text: str, message: str) -> None:
     src, out = tmp_path / "g.json", tmp_path / "g.csv"

@@ -115,29 +115,10 @@ def _jsonld_to_csv(path: Path, data: bytes, options: ConvertOptions) -> int:
     except GraphError as exc:
         print(f"{PROG}: {path}: {exc}", file=sys.stderr)
         return 2
-    for note in read.notes:
-        print(f"{path}: note: {note}", file=sys.stderr)
-    text = to_csv(framework_rows(read.frameworks))
-    surrogate = _lone_surrogate(text)
-    if surrogate is not None:
-        print(
-            f"{PROG}: {path}: holds a lone surrogate ({surrogate}), which is not Unicode text; "
-            "nothing written",
-            file=sys.stderr,
-        )
-        return 2
-    if options.output is None:
-        sys.stdout.write(text)
-        return 0
-    out = Path(options.output)
-    try:
-        atomic.write_text(out, text)
-    except OSError as exc:
-        print(f"{PROG}: cannot write {out}: {exc.strerror}", file=sys.stderr)
-        return 2
     count = sum(len(fw.competencies) for fw in read.frameworks)
-    print(f"wrote {out} ({count} competencies)", file=sys.stderr)
-    return 0
+    return _write_csv(
+        path, read.notes, to_csv(framework_rows(read.frameworks)), options, f"{count} competencies"
+    )
 
 
 def _is_collection_graph(document: object) -> bool:
@@ -151,9 +132,14 @@ def _collections_to_csv(path: Path, document: object, options: ConvertOptions) -
     from competency_ci.frameworks.collection import collections_to_csv, graph_to_collections
 
     read = graph_to_collections(document, str(path))  # a GraphError is the caller's
-    for note in read.notes:
+    count = sum(len(c.members) for c in read.collections)
+    return _write_csv(path, read.notes, collections_to_csv(read.collections), options, f"{count} members")
+
+
+def _write_csv(path: Path, notes: list[str], text: str, options: ConvertOptions, what: str) -> int:
+    """The notes of a graph read, then its CSV to stdout or, whole or not at all, to ``--output``."""
+    for note in notes:
         print(f"{path}: note: {note}", file=sys.stderr)
-    text = collections_to_csv(read.collections)
     surrogate = _lone_surrogate(text)
     if surrogate is not None:
         print(
@@ -171,8 +157,7 @@ def _collections_to_csv(path: Path, document: object, options: ConvertOptions) -
     except OSError as exc:
         print(f"{PROG}: cannot write {out}: {exc.strerror}", file=sys.stderr)
         return 2
-    count = sum(len(c.members) for c in read.collections)
-    print(f"wrote {out} ({count} members)", file=sys.stderr)
+    print(f"wrote {out} ({what})", file=sys.stderr)
     return 0
 
 

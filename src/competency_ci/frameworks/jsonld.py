@@ -341,7 +341,8 @@ def _cycle_closers(order: list[Competency], parent: dict[int, Competency]) -> se
 
 def _type(node: Json) -> str:
     value = node.get("@type")
-    return value[0] if isinstance(value, list) and value else value if isinstance(value, str) else ""
+    first = value[0] if isinstance(value, list) and value else value
+    return first if isinstance(first, str) else ""  # any other shape is hostile input: no type
 
 
 def _identity(node: Json) -> tuple[str, str]:
