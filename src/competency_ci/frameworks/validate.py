@@ -359,16 +359,24 @@ def build_members(config: Config, files: Sequence[tuple[str, bytes]]) -> MemberI
     for path, data in files:
         read.add(Path(path).resolve())
         _member_rows(members, path, data)
-    if in_repository(config):
-        for file in expand_paths([str(config.root)], config):
-            if file.resolve() in read:
-                continue
-            try:
-                data = file.read_bytes()
-            except OSError:
-                continue
-            _member_rows(members, display_path(file), data)
+    for path, data in other_files(config, read):
+        _member_rows(members, path, data)
     return members
+
+
+def other_files(config: Config, read: set[Path]) -> Iterator[tuple[str, bytes]]:
+    """The repository's other framework files (path as shown, bytes), those in ``read`` left out;
+    none when the root is not a repository. A file that cannot be read is its own run's problem."""
+    if not in_repository(config):
+        return
+    for file in expand_paths([str(config.root)], config):
+        if file.resolve() in read:
+            continue
+        try:
+            data = file.read_bytes()
+        except OSError:
+            continue
+        yield display_path(file), data
 
 
 def in_repository(config: Config) -> bool:
@@ -386,16 +394,8 @@ def build_index(config: Config, tables: list[Table], settled: Sequence[bulk.Sett
             _index_rows(index, table.path, table.header, ((r.line, r.cells) for r in table.records))
         for clean in settled:
             clean.add_to(index)
-    if not in_repository(config):
-        return index
-    for file in expand_paths([str(config.root)], config):
-        if file.resolve() in read:
-            continue
-        try:
-            data = file.read_bytes()
-        except OSError:
-            continue
-        _scan_file(index, display_path(file), data)
+    for path, data in other_files(config, read):
+        _scan_file(index, path, data)
     return index
 
 
