@@ -224,12 +224,16 @@ def find_files(paths: Sequence[str], config: Config) -> Found:
     """
     found = Found()
     files: dict[Path, None] = {}
+    root = config.root.resolve()
     for given in paths or [str(config.root)]:
         path = Path(given)
         if path.is_dir():
             before, excluded = len(files), 0
+            # one resolve per directory, not per file: a hook walks the whole repository
+            inside = _relative(path, root)
             for file in _walk(path):
-                rel = _relative(file, config.root) or file.relative_to(path).as_posix()
+                below = file.relative_to(path).as_posix()
+                rel = below if inside is None else f"{inside}/{below}".removeprefix("./")
                 if not _matches(rel, config.paths):
                     continue
                 if _matches(rel, config.exclude):
