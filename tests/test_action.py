@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from actionrunner import ActionResult, Command, run_action
+from competency_ci.report import escape as esc
 from competency_ci.sandbox import SandboxServer
 from conftest import REPO
 from publish_support import our_key, private_pem
@@ -308,6 +309,25 @@ def merge_then_merge_again(job: Job, registry: RegistryServer) -> None:
     assert len(job.github.issues) == 1 and job.github.comments.get(1, []) == []
     assert "already lists these frameworks" in again.summary.split("### Approval")[1]
     assert "0 written, 1 not written" in again.summary
+
+
+def test_a_merge_with_a_collection_file_says_the_action_leaves_it_out(job: Job) -> None:
+    collection = (
+        "@id,@type,ceterms:ctid,ceterms:name,ceterms:description,ceterms:inLanguage,ceterms:hasMember\n"
+        f"ce-7c1f3f4e-2d7b-4a39-9a55-0b8f2b6e1d10,ceterms:Collection,,Core,Core competencies.,en,{A}|{B}\n"
+    )
+    base = job.commit({"README.md": "frameworks\n"})
+    merged = job.commit({PATH: framework(), "frameworks/core.csv": collection})
+    inputs = {"cass-url": job.sandbox.url, "cass-key": key_pem()}
+    result = job.run("push", push(base, merged), merged, "refs/heads/main", inputs)
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert [p["ctid"] for p in json.loads(result.outputs["published"])] == [FW]
+    note = (
+        "frameworks/core.csv: collection file(s), which the action does not plan or publish yet; publish "
+        "them with `competency-ci publish` (CASS target)"
+    )
+    assert note in result.stdout.splitlines()
+    assert f"> [!NOTE]\n> {esc.md_text(note)}\n" in result.summary
 
 
 def test_a_missing_approval_setting_stops_the_merge_before_the_first_write(job: Job) -> None:

@@ -296,13 +296,31 @@ def validate(job: Job, paths: list[Path]) -> ValidationResult:
     return result
 
 
-def load(files: list[Path], config: Config) -> list[Framework]:
+COLLECTIONS_LEFT_OUT = (
+    "{files}: collection file(s), which the action does not plan or publish yet; publish them "
+    "with `competency-ci publish` (CASS target)"
+)
+
+
+def load(files: list[Path], config: Config, job: Job | None = None) -> list[Framework]:
+    """The frameworks of the files; with ``job``, a note names the collection files left out (they
+    hold no framework, and the action does not publish collections: it says so, never silently)."""
     from competency_ci.frameworks.build import load_frameworks
+    from competency_ci.frameworks.collection import is_collection_table
+    from competency_ci.frameworks.table import read_table
     from competency_ci.frameworks.validate import display_path
+    from competency_ci.schema import load_schema
 
     frameworks: list[Framework] = []
+    left_out = []
     for path in files:
-        frameworks.extend(load_frameworks(display_path(path), config, data=path.read_bytes()))
+        name, data = display_path(path), path.read_bytes()
+        found = load_frameworks(name, config, data=data)
+        if not found and (table := read_table(name, data)[0]) and is_collection_table(table, load_schema()):
+            left_out.append(name)
+        frameworks.extend(found)
+    if job is not None and left_out:
+        job.note(COLLECTIONS_LEFT_OUT.format(files=", ".join(left_out)))
     return frameworks
 
 
@@ -493,7 +511,7 @@ def plan_section(
     if not paths and not retiring:
         return
     target = CassTarget(job.config, job.config.cass.url, key)
-    frameworks = load(paths, job.config)
+    frameworks = load(paths, job.config, job)
     if retiring:  # a framework marked Deprecated under `retire: delete` is retired, not published
         doomed = {r.ctid for r in retiring}
         frameworks = [fw for fw in frameworks if fw.ctid not in doomed]
@@ -538,7 +556,7 @@ def publish(job: Job) -> None:
         job.summary.append("Nothing was published: fix the problems above first.\n")
         return
     previous = previous_record(job)
-    everything = load([files[p] for p in sorted(files)], job.config)
+    everything = load([files[p] for p in sorted(files)], job.config, job)
     frameworks = in_scope(job, changes, files, everything, previous)
     retiring = retirements(job, changes, frameworks)  # a framework moved to another file is in scope
     doomed = {r.ctid for r in retiring}
