@@ -18,10 +18,12 @@ from pathlib import Path
 import pytest
 
 from actionrunner import ActionResult, Command, run_action
-from competency_ci.report import escape as esc
 from competency_ci.sandbox import SandboxServer
+from competency_ci.targets.cass.collections import REGISTRY_REFUSAL
+from competency_ci.targets.cass.ids import md5_key
 from conftest import REPO
-from publish_support import our_key, private_pem
+from publish_support import our_key, pem, private_pem
+from servers.faulty_cass import Fault, FaultyCass
 from servers.github_api import GitHubServer
 from servers.registry import RegistryServer
 from servers.webhook import WebhookServer
@@ -311,23 +313,143 @@ def merge_then_merge_again(job: Job, registry: RegistryServer) -> None:
     assert "0 written, 1 not written" in again.summary
 
 
-def test_a_merge_with_a_collection_file_says_the_action_leaves_it_out(job: Job) -> None:
-    collection = (
-        "@id,@type,ceterms:ctid,ceterms:name,ceterms:description,ceterms:inLanguage,ceterms:hasMember\n"
-        f"ce-7c1f3f4e-2d7b-4a39-9a55-0b8f2b6e1d10,ceterms:Collection,,Core,Core competencies.,en,{A}|{B}\n"
-    )
+COL = "ce-7c1f3f4e-2d7b-4a39-9a55-0b8f2b6e1d10"
+COLLECTION = (
+    "@id,@type,ceterms:ctid,ceterms:name,ceterms:description,ceterms:inLanguage,ceterms:hasMember\n"
+    f"{COL},ceterms:Collection,,Core,Core competencies.,en,{A}|{B}\n"
+)
+REGISTRY_URL = "https://sandbox.credentialengineregistry.org"
+
+
+def resource(ctid: str) -> str:
+    return f"{REGISTRY_URL}/resources/{ctid}"
+
+
+def stored(job: Job, object_id: str) -> dict[str, object] | None:
+    found = job.sandbox.store.get(md5_key(object_id))
+    return None if found is None else json.loads(found.body)  # type: ignore[no-any-return]
+
+
+def test_a_merge_publishes_the_collection_after_the_frameworks_it_names(job: Job) -> None:
     base = job.commit({"README.md": "frameworks\n"})
-    merged = job.commit({PATH: framework(), "frameworks/core.csv": collection})
+    merged = job.commit({PATH: framework(), "frameworks/core.csv": COLLECTION})
     inputs = {"cass-url": job.sandbox.url, "cass-key": key_pem()}
     result = job.run("push", push(base, merged), merged, "refs/heads/main", inputs)
     assert result.exit_code == 0, result.stdout + result.stderr
+    assert errors(result) == []
     assert [p["ctid"] for p in json.loads(result.outputs["published"])] == [FW]
-    note = (
-        "frameworks/core.csv: collection file(s), which the action does not plan or publish yet; publish "
-        "them with `competency-ci publish` (CASS target)"
+    obj = stored(job, resource(COL))
+    assert obj is not None
+    assert {k: v for k, v in obj.items() if k not in ("signature", "@signature")} == {
+        "@context": "https://schema.cassproject.org/0.4",
+        "@id": resource(COL),
+        "@type": "Framework",
+        "subType": "Collection",
+        "ceterms:ctid": COL,
+        "name": {"@value": "Core", "@language": "en"},
+        "description": {"@value": "Core competencies.", "@language": "en"},
+        "schema:inLanguage": ["en"],
+        "competency": [resource(A), resource(B)],
+        "relation": [],
+        "owner": [pem(our_key())],
+    }
+    # the frameworks are written and verified first; then the collection is read, written, verified
+    routes = [r.path.split("?", 1)[0] for r in job.sandbox.request_log]
+    assert routes[-4:] == [
+        f"/api/ceasn/{md5_key(resource(FW))}",
+        "/api/sky/repo/multiGet",
+        "/api/sky/repo/multiPut",
+        f"/api/ceasn/{md5_key(resource(COL))}",
+    ]
+    assert routes.count("/api/sky/repo/multiPut") == 3
+    summary = result.summary
+    published = summary.index("### Published to cass")
+    section = f"### Collections published to cass `{job.sandbox.url}`\n\n"
+    assert summary.index(section) > published
+    assert (
+        f"{section}- collection {COL}: written; CE view verified (2 members)\n\n1 written, 0 not written.\n"
+        in summary
     )
-    assert note in result.stdout.splitlines()
-    assert f"> [!NOTE]\n> {esc.md_text(note)}\n" in result.summary
+    assert f"collection {COL}: written; CE view verified (2 members)" in result.stdout.splitlines()
+    assert "does not plan or publish" not in result.stdout + summary  # the old note is gone
+    # the next merge plans the collection again and writes nothing
+    again = job.commit({"README.md": "frameworks, again\n"})
+    before = len(job.sandbox.writes())
+    second = job.run("push", push(merged, again), again, "refs/heads/main", inputs)
+    assert second.exit_code == 0, second.stdout + second.stderr
+    assert job.sandbox.writes()[before:] == []
+    assert f"- collection {COL}: unchanged; CE view verified (2 members)\n\n0 written, 1 not written." in (
+        second.summary
+    )
+
+
+def test_collections_wait_for_frameworks_that_failed_and_the_next_run_writes_both(job: Job) -> None:
+    base = job.commit({"README.md": "frameworks\n"})
+    merged = job.commit({PATH: framework(), "frameworks/core.csv": COLLECTION})
+    with FaultyCass([Fault("multiPut", "status", status=400, times=None)], job.sandbox.url) as proxy:
+        inputs = {"cass-url": proxy.url, "cass-key": key_pem()}
+        result = job.run("push", push(base, merged), merged, "refs/heads/main", inputs)
+        assert result.exit_code == 3
+        note = (
+            "The collections were not written: the frameworks did not all publish. The next run writes them."
+        )
+        assert f"> [!NOTE]\n> {note}\n" in result.summary
+        assert stored(job, resource(COL)) is None
+        assert job.sandbox.writes() == []  # the proxy refused the frameworks' writes; no collection write
+        assert not [line for line in proxy.log if "ceasn" in line]  # nothing was verified either
+        proxy.arm([])
+        again = job.run("push", push(base, merged), merged, "refs/heads/main", inputs)
+        assert again.exit_code == 0, again.stdout + again.stderr
+    stored_obj = stored(job, resource(COL))
+    assert stored_obj is not None and stored_obj["competency"] == [resource(A), resource(B)]
+    assert f"- collection {COL}: written; CE view verified (2 members)\n" in again.summary
+
+
+def test_a_merge_of_a_collection_only_publishes_it_without_a_record(job: Job) -> None:
+    base = job.commit({PATH: framework()})
+    inputs = {"cass-url": job.sandbox.url, "cass-key": key_pem()}
+    assert job.run("push", push(base, base), base, "refs/heads/main", inputs).exit_code == 0
+    merged = job.commit({"frameworks/core.csv": COLLECTION})
+    result = job.run("push", push(base, merged), merged, "refs/heads/main", inputs)
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert "No frameworks to publish.\n" in result.summary
+    assert f"- collection {COL}: written; CE view verified (2 members)\n" in result.summary
+    assert "### Published to cass" not in result.summary
+    assert result.outputs["published"] == "[]"
+    stored_obj = stored(job, resource(COL))
+    assert stored_obj is not None and stored_obj["competency"] == [resource(A), resource(B)]
+
+
+def test_a_pull_request_shows_the_collection_plan_after_the_framework_plan(job: Job) -> None:
+    base = job.commit({PATH: framework()})
+    head = job.commit({PATH: framework(with_c=True), "frameworks/core.csv": COLLECTION}, branch="feature")
+    inputs = {"cass-url": job.sandbox.url, "cass-key": key_pem()}
+    result = job.run("pull_request", pull_request(base, head), head, "refs/pull/12/merge", inputs)
+    assert result.exit_code == 0, result.stdout + result.stderr
+    summary = result.summary
+    plan = summary.index(f"### CASS publish plan for `{job.sandbox.url}`")
+    collections = summary.index(f"### Collections\n\n- \\+ collection {COL} 'Core': create with 2 members\n")
+    assert collections > plan
+    assert job.sandbox.writes() == []  # the plan only reads
+
+
+def test_the_registry_target_refuses_a_collection_before_any_request(job: Job) -> None:
+    api_key = "a1b2c3d4-0000-4000-8000-" + "1234567890ab"
+    with RegistryServer(api_key) as registry:
+        config = f"registry: {registry.url}\nassistant: {registry.assistant_url}\n"
+        base = job.commit({".competency-ci.yaml": config})
+        merged = job.commit({PATH: framework(), "frameworks/core.csv": COLLECTION})
+        inputs = {
+            "target": "registry",
+            "registry-api-key": api_key,
+            "organization-ctid": "ce-99999999-0000-4000-8000-000000000000",
+        }
+        result = job.run("push", push(base, merged), merged, "refs/heads/main", inputs)
+        assert result.exit_code == 2
+        assert [c.data for c in errors(result)] == [f"{COL}: {REGISTRY_REFUSAL}"]
+        assert "Nothing was published.\n" in result.summary
+        assert registry.requests == [] and job.sandbox.request_log == []
+        assert result.outputs["published"] == "[]"
 
 
 def test_a_missing_approval_setting_stops_the_merge_before_the_first_write(job: Job) -> None:

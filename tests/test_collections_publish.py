@@ -13,7 +13,7 @@ import pytest
 from competency_ci.sandbox import SandboxServer
 from competency_ci.targets.cass.ids import md5_key
 from publish_support import our_key, pem, private_pem
-from validate_support import C1, C2, C3, GOOD
+from validate_support import C1, C2, C3, FW, GOOD
 
 COL = "ce-7c1f3f4e-2d7b-4a39-9a55-0b8f2b6e1d10"
 REGISTRY = "https://sandbox.credentialengineregistry.org"
@@ -109,6 +109,10 @@ def test_frameworks_and_collections_in_one_run(run_cli: Any, repo: Path, sandbox
     assert f"collection {COL}: written; CE view verified (2 members)" in out
     assert stored(sandbox, uri(C1))["@type"] == "Competency"  # the framework went too
     assert stored(sandbox, uri(COL))["subType"] == "Collection"
+    # the collection is written after the frameworks are written and verified: its members exist then
+    routes = [r.path.split("?", 1)[0] for r in sandbox.request_log]
+    assert routes[-2:] == ["/api/sky/repo/multiPut", f"/api/ceasn/{md5_key(uri(COL))}"]
+    assert routes.index(f"/api/ceasn/{md5_key(uri(FW))}") < len(routes) - 2
 
 
 def test_the_registry_target_refuses_collections(run_cli: Any, repo: Path) -> None:
@@ -200,3 +204,20 @@ def test_a_member_named_by_url_id_is_published_under_its_ctid(
     code, _, err = run_cli("publish", "--server", sandbox.url, "collection.csv")
     assert code == 0, err
     assert stored(sandbox, uri(COL))["competency"] == [uri(C3)]
+
+
+def test_collections_wait_when_the_frameworks_did_not_publish(
+    run_cli: Any, repo: Path, sandbox: SandboxServer
+) -> None:
+    from competency_ci.targets.cass.collections import NOT_WRITTEN
+    from servers.faulty_cass import Fault, FaultyCass
+
+    with FaultyCass([Fault("multiPut", "status", status=400, times=None)], sandbox.url) as proxy:
+        code, _, err = run_cli("publish", "--server", proxy.url)
+    assert code == 3
+    assert NOT_WRITTEN in err.splitlines()
+    assert sandbox.store.get(md5_key(uri(COL))) is None
+    assert sandbox.writes() == []  # the frameworks' writes were refused; the collection's never sent
+    code, out, _ = run_cli("publish", "--server", sandbox.url)  # the next run writes both
+    assert code == 0
+    assert f"collection {COL}: written; CE view verified (2 members)" in out.splitlines()

@@ -31,10 +31,11 @@ if TYPE_CHECKING:
 
     from competency_ci.approval.delivery import Delivery
     from competency_ci.frameworks.diff import FrameworkDiff
-    from competency_ci.frameworks.model import Framework
+    from competency_ci.frameworks.model import Collection, Framework
     from competency_ci.frameworks.validate import ValidationResult
     from competency_ci.gitfiles import FileChange
     from competency_ci.targets.base import Target
+    from competency_ci.targets.cass.collections import CollectionOutcome, CollectionPlan
     from competency_ci.targets.record import PublishRecord
     from competency_ci.targets.retire import Baseline, Retirement
 
@@ -296,32 +297,48 @@ def validate(job: Job, paths: list[Path]) -> ValidationResult:
     return result
 
 
-COLLECTIONS_LEFT_OUT = (
-    "{files}: collection file(s), which the action does not plan or publish yet; publish them "
-    "with `competency-ci publish` (CASS target)"
-)
-
-
-def load(files: list[Path], config: Config, job: Job | None = None) -> list[Framework]:
-    """The frameworks of the files; with ``job``, a note names the collection files left out (they
-    hold no framework, and the action does not publish collections: it says so, never silently)."""
+def load(files: list[Path], config: Config, collections: list[Collection] | None = None) -> list[Framework]:
+    """The frameworks of the files; with ``collections``, the collections of the collection files
+    are added to it, their members named by CTID (``resolve_members``, as ``competency-ci publish``)."""
     from competency_ci.frameworks.build import load_frameworks
-    from competency_ci.frameworks.collection import is_collection_table
+    from competency_ci.frameworks.collection import assemble_collections, is_collection_table, resolve_members
     from competency_ci.frameworks.table import read_table
     from competency_ci.frameworks.validate import display_path
     from competency_ci.schema import load_schema
 
     frameworks: list[Framework] = []
-    left_out = []
+    found: list[Collection] = []
+    read: list[tuple[str, bytes]] = []
+    schema = load_schema()
     for path in files:
         name, data = display_path(path), path.read_bytes()
-        found = load_frameworks(name, config, data=data)
-        if not found and (table := read_table(name, data)[0]) and is_collection_table(table, load_schema()):
-            left_out.append(name)
-        frameworks.extend(found)
-    if job is not None and left_out:
-        job.note(COLLECTIONS_LEFT_OUT.format(files=", ".join(left_out)))
+        read.append((name, data))
+        built = load_frameworks(name, config, data=data)
+        table = read_table(name, data)[0] if collections is not None and not built else None
+        if table is not None and is_collection_table(table, schema):
+            found.extend(assemble_collections(table, schema))
+        frameworks.extend(built)
+    if found and collections is not None:
+        resolve_members(found, config, read)
+        collections.extend(found)
     return frameworks
+
+
+def collection_plan_markdown(planned: CollectionPlan) -> str:
+    """The collection plan's lines (``CollectionPlan.lines``, as ``competency-ci plan`` prints them)."""
+    lines = ["### Collections", ""]
+    lines += [f"- {esc.md_text(line)}" for line in planned.lines()]
+    return "\n".join([*lines, ""])
+
+
+def collections_markdown(server: str, planned: CollectionPlan, outcome: CollectionOutcome) -> str:
+    """What was written: the account ``competency-ci publish`` prints, one line per collection."""
+    from competency_ci.targets.cass.collections import account
+
+    lines = [f"### Collections published to cass {esc.md_code(server)}", ""]
+    lines += [f"- {esc.md_text(line)}" for line in account(planned, outcome)]
+    lines += ["", f"{len(outcome.written)} written, {len(planned.items) - len(outcome.written)} not written."]
+    return "\n".join([*lines, ""])
 
 
 # --- pull requests ------------------------------------------------------------------------------
@@ -510,17 +527,31 @@ def plan_section(
         return
     if not paths and not retiring:
         return
+    from competency_ci.targets.cass.collections import plan_on_target
+
     target = CassTarget(job.config, job.config.cass.url, key)
-    frameworks = load(paths, job.config, job)
+    collections: list[Collection] = []
+    frameworks = load(paths, job.config, collections)
     if retiring:  # a framework marked Deprecated under `retire: delete` is retired, not published
         doomed = {r.ctid for r in retiring}
         frameworks = [fw for fw in frameworks if fw.ctid not in doomed]
-    planned = target.plan(frameworks, retiring or (), drift_baseline(job, changes, frameworks))
-    target.close()
-    if planned.error is not None:
-        job.fail(EXIT_REMOTE, f"cannot read {job.config.cass.url}: {planned.error}")
-        return
-    job.summary.append(planned.render("markdown"))
+    try:
+        collection_plan = plan_on_target(target, collections) if collections else None
+        planned = (
+            target.plan(frameworks, retiring or (), drift_baseline(job, changes, frameworks))
+            if frameworks or retiring or not collections
+            else None
+        )
+    finally:
+        target.close()
+    for error in (planned and planned.error, collection_plan and collection_plan.error):
+        if error is not None:
+            job.fail(EXIT_REMOTE, f"cannot read {job.config.cass.url}: {error}")
+            return
+    if planned is not None:
+        job.summary.append(planned.render("markdown"))
+    if collection_plan is not None:  # written after the frameworks, so shown after them
+        job.summary.append(collection_plan_markdown(collection_plan))
 
 
 def signing_key(job: Job, *, required: bool) -> RSAPrivateKey | None:
@@ -556,13 +587,24 @@ def publish(job: Job) -> None:
         job.summary.append("Nothing was published: fix the problems above first.\n")
         return
     previous = previous_record(job)
-    everything = load([files[p] for p in sorted(files)], job.config, job)
+    # Every collection of the repository is planned on every run (one read; "unchanged" writes
+    # nothing), so a collection an earlier run could not write is written by the next one.
+    collections: list[Collection] = []
+    everything = load([files[p] for p in sorted(files)], job.config, collections)
+    if collections and job.settings.target == "registry":
+        from competency_ci.targets.cass.collections import REGISTRY_REFUSAL
+
+        job.fail(EXIT_USAGE, f"{', '.join(c.ctid for c in collections)}: {REGISTRY_REFUSAL}")
+        job.summary.append("Nothing was published.\n")
+        return
     frameworks = in_scope(job, changes, files, everything, previous)
     retiring = retirements(job, changes, frameworks)  # a framework moved to another file is in scope
     doomed = {r.ctid for r in retiring}
     frameworks = [fw for fw in frameworks if fw.ctid not in doomed]
     if not frameworks and not retiring:
         job.summary.append("No frameworks to publish.\n")
+        if collections:  # a run of collections only: no publish record, no approval request (as the CLI)
+            publish_collections(job, open_target(job), collections)
         return
     # Every setting the run needs (server, key, API key, approval token and repository) is checked
     # here, before the first request: a run never writes and then stops on a missing setting.
@@ -576,6 +618,8 @@ def publish(job: Job) -> None:
     written = [f for f in record.frameworks if f.outcome == "written"]
     job.outputs["published"] = json.dumps([framework_dict(f) for f in written], ensure_ascii=False)
     job.summary.append(gh.published_markdown(record))
+    if collections:
+        publish_collections(job, open_target(job), collections)
     if job.drifted and job.settings.drift_pull_request and job.settings.target == "cass":
         from competency_ci.action.drift_pr import Where, open_drift_pull_request
 
@@ -599,6 +643,33 @@ def publish(job: Job) -> None:
             )
     if delivery is not None:
         request_approval(job, frameworks, record, delivery)
+
+
+def publish_collections(job: Job, target: Target[Any, Any], collections: list[Collection]) -> None:
+    """Plan and write the collections after the frameworks, so that the competencies they name are
+    in CASS when they are written; not at all when the frameworks' publish failed (the next run
+    writes them). Then CE's view of each is read back (``targets/cass/collections.py``)."""
+    from competency_ci.targets.cass.collections import NOT_WRITTEN, account, apply_collections, plan_on_target
+
+    if job.code in (EXIT_USAGE, EXIT_REMOTE):
+        target.close()
+        job.note(NOT_WRITTEN)
+        return
+    try:
+        planned = plan_on_target(target, collections)
+        if planned.error is not None:
+            job.fail(EXIT_REMOTE, f"cannot read {target.server}: {planned.error}")
+            return
+        outcome = apply_collections(target.client, planned)  # type: ignore[attr-defined]
+    finally:
+        target.close()
+    for line in account(planned, outcome):
+        emit(job.console.untrusted(line))
+    job.summary.append(collections_markdown(target.server, planned, outcome))
+    for ctid, why in outcome.failed.items():
+        job.fail(EXIT_REMOTE, f"collection {ctid}: {why}")
+    for ctid, wrong in outcome.differences.items():
+        job.fail(EXIT_PROBLEMS, f"collection {ctid}: CE shows otherwise: {', '.join(wrong)}")
 
 
 def previous_record(job: Job) -> PublishRecord | None:

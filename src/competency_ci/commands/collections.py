@@ -12,17 +12,13 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from competency_ci.commands.common import EXIT_OK, EXIT_REMOTE, EXIT_USAGE, SetupFailed
+from competency_ci.targets.cass.collections import NOT_WRITTEN, REGISTRY_REFUSAL
+
+__all__ = ["NOT_WRITTEN", "REGISTRY_REFUSAL", "plan", "publish", "refuse_registry", "show_plan"]
 
 if TYPE_CHECKING:
-    from competency_ci.frameworks.config import Config
     from competency_ci.frameworks.model import Collection
     from competency_ci.targets.cass.collections import CollectionPlan
-
-REGISTRY_REFUSAL = (
-    "the Registry Assistant documents no collection publishing endpoint (its API has "
-    "CompetencyFramework/format, publish, publishGraph and delete only), so collection files are not "
-    "published there; publish them to CASS (--target cass), from which CE's Publisher reads them"
-)
 
 
 def refuse_registry(target: str, collections: list[Collection], command: str) -> None:
@@ -33,18 +29,11 @@ def refuse_registry(target: str, collections: list[Collection], command: str) ->
         raise SetupFailed(EXIT_USAGE)
 
 
-def plan(target: Any, config: Config, collections: list[Collection]) -> CollectionPlan:
+def plan(target: Any, collections: list[Collection]) -> CollectionPlan:
     """Read the stored collections from the CASS target (``CassTarget``: client and key)."""
-    from competency_ci.targets.cass.collections import plan_collections
-    from competency_ci.targets.cass.signing import cass_pem
+    from competency_ci.targets.cass.collections import plan_on_target
 
-    return plan_collections(
-        target.client,
-        collections,
-        registry_url=config.registry_url,
-        owner_pem=cass_pem(target.key.public_key()),
-        default_language=config.language,
-    )
+    return plan_on_target(target, collections)
 
 
 def show_plan(planned: CollectionPlan) -> int:

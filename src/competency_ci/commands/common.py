@@ -82,14 +82,12 @@ def load_frameworks_checked(
         )
         raise SetupFailed(EXIT_USAGE)
     if found:
-        from competency_ci.frameworks.collection import members_as_ctids
-        from competency_ci.frameworks.validate import build_members
+        from competency_ci.frameworks.collection import resolve_members
 
         assert collections is not None
-        members = build_members(config, [(p, Path(p).read_bytes()) for p in result.files])
         for _, listed in found:
-            members_as_ctids(listed, members.ctid_of)
             collections.extend(listed)
+        resolve_members(collections, config, [(p, Path(p).read_bytes()) for p in result.files])
     if not frameworks and not found:
         print("No frameworks found in the selected paths.", file=sys.stderr)
         raise SetupFailed(EXIT_USAGE)

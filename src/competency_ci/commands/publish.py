@@ -93,7 +93,7 @@ def plan(options: PublishOptions) -> int:
     except SetupFailed as exc:
         return exc.code
     try:
-        collection_plan = collection_run.plan(opened.target, config, collections) if collections else None
+        collection_plan = collection_run.plan(opened.target, collections) if collections else None
         if collection_plan is not None and not frameworks and not retiring:
             return collection_run.show_plan(collection_plan)  # a run of collection files only
         planned = opened.target.plan(frameworks, retiring, base)
@@ -127,14 +127,18 @@ def publish(options: PublishOptions) -> int:
     except SetupFailed as exc:
         return exc.code
     collection_code = EXIT_OK
+    collection_plan = None
     try:
-        if collections:  # written first: a collection names competencies, never the reverse
-            collection_plan = collection_run.plan(opened.target, config, collections)
+        # Collections are read now and written after the frameworks: a collection names competencies,
+        # so they are in CASS when it is written, and a failed framework write leaves none naming
+        # competencies that are not there (the next run writes it). The GitHub Action does the same.
+        if collections:
+            collection_plan = collection_run.plan(opened.target, collections)
             collection_code = collection_run.show_plan(collection_plan)
-            if collection_code == EXIT_OK and not options.dry_run:
-                collection_code = collection_run.publish(opened.target, collection_plan)
-            if not frameworks and not retiring:
-                return collection_code  # a run of collection files only: no publish record
+            if not frameworks and not retiring:  # a run of collection files only: no publish record
+                if collection_code == EXIT_OK and not options.dry_run:
+                    collection_code = collection_run.publish(opened.target, collection_plan)
+                return collection_code
         planned = opened.target.plan(frameworks, retiring, base)
         if options.format != "json":
             sys.stdout.write(planned.render(options.format))
@@ -145,6 +149,11 @@ def publish(options: PublishOptions) -> int:
         verification = opened.target.verify(outcome)
         record = opened.target.record(outcome, verification)
         record = replace(record, commit=current_commit(config.root, options.commit))
+        if collection_plan is not None and collection_code == EXIT_OK:
+            if outcome.ok:
+                collection_code = collection_run.publish(opened.target, collection_plan)
+            else:
+                print(collection_run.NOT_WRITTEN, file=sys.stderr)
     finally:
         opened.close()
     if options.result_file:

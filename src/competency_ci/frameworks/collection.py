@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -122,6 +123,16 @@ def members_as_ctids(collections: list[Collection], ctid_of: dict[str, str]) -> 
     ``@id`` -> CTID, from the repository's files): a competency is published under its CTID."""
     for c in collections:
         c.members = list(dict.fromkeys(ctid_of.get(m, m) for m in c.members))
+
+
+def resolve_members(
+    collections: list[Collection], config: Config, files: Sequence[tuple[str, bytes]]
+) -> None:
+    """``members_as_ctids`` with the index of the files given and the repository's other framework
+    files (``build_members``): how ``plan``/``publish`` and the GitHub Action name members."""
+    from competency_ci.frameworks.validate import build_members
+
+    members_as_ctids(collections, build_members(config, files).ctid_of)
 
 
 # --- model -> graph -> model ---------------------------------------------------------------------

@@ -24,6 +24,16 @@ from competency_ci.targets.cass.ids import short_id
 from competency_ci.targets.cass.mapping import CONTEXT, FRAMEWORK_TYPE, _merge_owners, _value, is_owner
 
 CassObject = dict[str, Any]
+# Why the Registry target takes no collection files (``competency-ci plan/publish`` and the action).
+REGISTRY_REFUSAL = (
+    "the Registry Assistant documents no collection publishing endpoint (its API has "
+    "CompetencyFramework/format, publish, publishGraph and delete only), so collection files are not "
+    "published there; publish them to CASS (--target cass), from which CE's Publisher reads them"
+)
+# When the frameworks of the run did not all publish, its collections wait (CLI and GitHub Action).
+NOT_WRITTEN = (
+    "The collections were not written: the frameworks did not all publish. The next run writes them."
+)
 CREATE, UPDATE, UNCHANGED, BLOCKED = "create", "update", "unchanged", "blocked"
 # what the server adds or signs: never a difference between the stored object and ours
 _SERVER_KEYS = frozenset(
@@ -146,6 +156,21 @@ def plan_collections(
             action = UPDATE if changed else UNCHANGED
         plan.items.append(CollectionItem(collection, item_id, action, obj, expected, changed))
     return plan
+
+
+def plan_on_target(target: Any, collections: Sequence[Collection]) -> CollectionPlan:
+    """``plan_collections`` through a ``CassTarget`` (its client, key and configuration): what
+    ``competency-ci plan/publish`` and the GitHub Action both call."""
+    from competency_ci.targets.cass.signing import cass_pem
+
+    config = target.config
+    return plan_collections(
+        target.client,
+        collections,
+        registry_url=config.registry_url,
+        owner_pem=cass_pem(target.key.public_key()),
+        default_language=config.language,
+    )
 
 
 @dataclass
