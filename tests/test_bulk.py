@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from competency_ci.frameworks import validate
 from competency_ci.frameworks.checks import bulk
 from competency_ci.frameworks.config import Config
 from competency_ci.frameworks.fix import fix_text
@@ -30,6 +31,15 @@ from competency_ci.frameworks.validate import check_table, finish, validate_path
 from competency_ci.schema import load_schema
 from conftest import EXAMPLES
 from validate_support import C1, C2, C3, FW, GOOD, ORG, add_column, check
+
+SETTLE_BYTES = validate.SETTLE_BYTES
+
+
+@pytest.fixture(autouse=True)
+def settle_every_size(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The files here are small; ``validate`` would leave them to the precise checks."""
+    monkeypatch.setattr(validate, "SETTLE_BYTES", 0)
+
 
 SCHEMA = load_schema()
 
@@ -448,6 +458,19 @@ def test_the_table_of_a_settled_file_is_parsed_when_asked_for(tmp_path: Path) ->
     table = result.table(shown)
     assert [r.cells[0] for r in table.records] == [FW, C1, C2, C3]
     assert check(GOOD) == []
+
+
+def test_a_small_file_goes_straight_to_the_precise_checks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Compiling the row pattern costs more than checking a pre-commit file row by row.
+    monkeypatch.setattr(validate, "SETTLE_BYTES", SETTLE_BYTES)
+    path = tmp_path / "a.csv"
+    path.write_text(GOOD, encoding="utf-8")
+    assert len(GOOD.encode()) < SETTLE_BYTES and settled(GOOD.encode()) is not None
+    result = validate_paths([str(path)], Config(root=tmp_path))
+    shown = result.files[0]
+    assert result.problems == [] and result.settled == {} and list(result.tables) == [shown]
 
 
 def test_what_fix_writes_is_settled() -> None:

@@ -25,6 +25,12 @@ from urllib.parse import urljoin, urlsplit
 
 from competency_ci import __version__
 
+# Progress lines (a retry and its wait, a batch of a large publish): re-exported from a module
+# the command line can route without importing this one.
+from competency_ci.progress import Progress as Progress
+from competency_ci.progress import progress as progress
+from competency_ci.progress import set_progress as set_progress
+
 if TYPE_CHECKING:
     import requests
 
@@ -178,25 +184,6 @@ def reason(exc: BaseException) -> str:
         return "no answer within the time limit"
     text = f"{type(exc).__name__} {exc!r} {exc}"
     return next((words for needle, words in _REASONS if needle in text), type(exc).__name__)
-
-
-# Where progress lines go (a retry and its wait, a batch of a large publish): nowhere by default;
-# the command line sends them to stderr, tests to a list.
-Progress = Callable[[str], None]
-_progress: Progress | None = None
-
-
-def set_progress(sink: Progress | None) -> Progress | None:
-    """Send :func:`progress` lines to ``sink`` (None: nowhere); returns the previous sink."""
-    global _progress
-    previous, _progress = _progress, sink
-    return previous
-
-
-def progress(message: str) -> None:
-    """Tell a person watching a long run what is happening, e.g. ``"batch 3 of 12 written"``."""
-    if _progress is not None:
-        _progress(message)
 
 
 @dataclass

@@ -14,7 +14,6 @@ from collections.abc import Iterator, Sequence
 
 from competency_ci import __version__
 from competency_ci.frameworks.config import ConfigError
-from competency_ci.http import UrlError
 
 # name -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -39,7 +38,7 @@ EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_REMOTE = 0, 1, 2, 3
 def guarded_output() -> Iterator[None]:
     """Every command prints through :class:`CommandGuard`: no line of its output can run a GitHub
     workflow command unless ``report.escape`` built it on purpose, whatever the input held."""
-    from competency_ci.http import set_progress
+    from competency_ci.progress import set_progress
     from competency_ci.report.escape import CommandGuard
 
     out, err = sys.stdout, sys.stderr
@@ -74,6 +73,13 @@ def _top_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _is_url_error(exc: ValueError) -> bool:
+    """A refused URL (``competency_ci.http.UrlError``), without importing ``http`` at start-up:
+    a command that never imported it cannot have raised one."""
+    http = sys.modules.get("competency_ci.http")
+    return http is not None and isinstance(exc, http.UrlError)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if not args or args[0] not in COMMANDS:
@@ -106,7 +112,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"competency-ci {name}: configuration error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except UrlError as exc:
+    except ValueError as exc:
+        if not _is_url_error(exc):
+            raise
         print(f"competency-ci {name}: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:

@@ -16,8 +16,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from competency_ci.frameworks.checks import bulk
 from competency_ci.frameworks.checks.cells import check_description, check_rows, is_temporary_id
 from competency_ci.frameworks.checks.collection import MemberIndex, check_collections
 from competency_ci.frameworks.checks.header import check_header
@@ -27,6 +27,9 @@ from competency_ci.frameworks.config import REGISTRIES, Config
 from competency_ci.frameworks.problems import Level, Problem
 from competency_ci.frameworks.table import Table, read_table
 from competency_ci.schema import COLLECTION, TemplateSchema, load_schema
+
+if TYPE_CHECKING:
+    from competency_ci.frameworks.checks import bulk
 
 __all__ = [
     "CtidIndex",
@@ -41,6 +44,10 @@ __all__ = [
     "validate_paths",
 ]
 
+# Files at least this large go to the bulk acceptor first. Below it the precise checks finish
+# before the acceptor's row pattern is even compiled (10 rows: 0.5 ms against 5-10 ms; even at
+# 800 rows), so a pre-commit run never imports or compiles it.
+SETTLE_BYTES = 100_000
 # Directories never searched for framework files (version control, tool caches, JS packages).
 SKIP_DIRS = ("node_modules",)
 
@@ -446,6 +453,12 @@ def _members_for(
     return build_members(config, files)
 
 
+def _settle(path: str, data: bytes, schema: TemplateSchema) -> bulk.Settled | None:
+    from competency_ci.frameworks.checks import bulk
+
+    return bulk.settle(path, data, schema)
+
+
 def _validate_paths(paths: list[str], config: Config, schema: TemplateSchema) -> ValidationResult:
     result = ValidationResult()
     tables: list[Table] = []
@@ -466,7 +479,7 @@ def _validate_paths(paths: list[str], config: Config, schema: TemplateSchema) ->
             result.unusable[shown] = exc.strerror or str(exc)
             continue
         result.files.append(shown)
-        clean = bulk.settle(shown, data, schema)
+        clean = _settle(shown, data, schema) if len(data) >= SETTLE_BYTES else None
         if clean is not None:
             settled.append(clean)
             continue

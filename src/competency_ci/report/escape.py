@@ -19,7 +19,6 @@ does (every break Python's ``str.splitlines`` knows: ``\\v``, ``\\f``, ``\\x1c-\
 
 from __future__ import annotations
 
-import html
 import re
 from typing import TextIO
 
@@ -165,6 +164,8 @@ def md_text(text: str) -> str:
 def md_cell(text: str) -> str:
     """Untrusted text in a Markdown table cell: as :func:`md_text`, less the leading list syntax a
     cell cannot start (``|`` is escaped with the rest of the punctuation)."""
+    import html  # Markdown output only: off the validate path
+
     text = _MD_SPECIAL.sub(r"\\\1", _flat(text))
     text = html.escape(text, quote=False)
     return _MENTION.sub("@" + INERT, text)

@@ -61,7 +61,7 @@ class Column:
     kind: str
     multiple: bool
     required_for: dict[str, str]
-    pattern: re.Pattern[str] | None
+    pattern_source: str | None  # compiled on first use (``pattern``): a run meets few columns
     enum: tuple[str, ...] | None
     format: str | None
     table_required: bool
@@ -69,6 +69,11 @@ class Column:
     references: str | None
     vocabulary: dict[str, str]
     extra: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @cached_property
+    def pattern(self) -> re.Pattern[str] | None:
+        """The Table Schema ``pattern`` constraint, compiled: only the columns a run reads pay."""
+        return None if self.pattern_source is None else re.compile(self.pattern_source)
 
     def applies_to(self, row_type: str) -> bool:
         return row_type in self.rows
@@ -198,7 +203,7 @@ def _column(spec: dict[str, Any]) -> Column:
         kind=ci.get("kind", "text"),
         multiple=bool(ci.get("multiple", False)),
         required_for=dict(ci.get("requiredFor", {})),
-        pattern=re.compile(pattern) if pattern else None,
+        pattern_source=pattern or None,
         enum=tuple(enum) if enum else None,
         format=spec.get("format"),
         table_required=bool(constraints.get("required", False)),

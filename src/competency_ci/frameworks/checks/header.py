@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field
 
 from competency_ci.frameworks.checks import quote
@@ -76,6 +75,8 @@ def suggest(name: str, schema: TemplateSchema) -> str | None:
     for column in schema.columns.values():
         if column.name.split(":", 1)[-1].lower() == lowered.split(":", 1)[-1]:
             return column.name
+    import difflib  # only for an unknown column: off the start-up path
+
     by_lower = {c.name.lower(): c.name for c in schema.columns.values()}
     close = difflib.get_close_matches(lowered, list(by_lower), n=1, cutoff=0.8)
     return by_lower[close[0]] if close else None
