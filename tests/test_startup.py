@@ -29,6 +29,7 @@ HEAVY = (
     "html",  # only for Markdown output
     "competency_ci.http",
     "competency_ci.frameworks.checks.bulk",  # only for files of SETTLE_BYTES and more
+    "competency_ci.frameworks.checks.collection",  # only for files with collection rows
 )
 
 

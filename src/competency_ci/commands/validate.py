@@ -14,6 +14,8 @@ from competency_ci.report.problems import REPORTERS, View
 
 @dataclass(frozen=True)
 class ValidateOptions:
+    """What `competency-ci validate` was asked to do (the parsed command line)."""
+
     paths: list[str] = field(default_factory=list)
     config: str | None = None
     format: str | None = None

@@ -15,6 +15,8 @@ E, W, N = Level.ERROR, Level.WARNING, Level.NOTICE
 
 @dataclass(frozen=True)
 class Code:
+    """One problem code: its default level and what it means."""
+
     name: str
     level: Level
     group: str

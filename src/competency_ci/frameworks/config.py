@@ -34,6 +34,8 @@ class ConfigError(Exception):
 
 @dataclass
 class CassConfig:
+    """The ``cass`` section: where to publish and the environment variable holding the key."""
+
     url: str | None = None
     key_env: str = "CASS_KEY"
     key_file: str | None = None
@@ -41,6 +43,8 @@ class CassConfig:
 
 @dataclass
 class ApprovalConfig:
+    """The ``approval`` section: how published frameworks are put to the approvers."""
+
     kind: str = "none"
     label: str = "competency-approval"
     approvers: list[str] = field(default_factory=list)
@@ -53,6 +57,8 @@ class ApprovalConfig:
 
 @dataclass
 class Config:
+    """The repository's `.competency-ci.yaml`, validated (defaults where it says nothing)."""
+
     root: Path
     path: Path | None = None
     paths: list[str] = field(default_factory=lambda: ["**/*.csv"])

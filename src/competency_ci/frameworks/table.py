@@ -35,6 +35,8 @@ class Record:
 
 @dataclass
 class Table:
+    """A framework CSV as read: its header and its records, with their line numbers."""
+
     path: str
     header: list[str]
     records: list[Record]

@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from competency_ci.frameworks.checks.cells import check_description, check_rows, is_temporary_id
-from competency_ci.frameworks.checks.collection import MemberIndex, check_collections
 from competency_ci.frameworks.checks.header import check_header
 from competency_ci.frameworks.checks.registry import check_registry
 from competency_ci.frameworks.checks.structure import CtidIndex, check_structure
@@ -30,6 +29,7 @@ from competency_ci.schema import COLLECTION, TemplateSchema, load_schema
 
 if TYPE_CHECKING:
     from competency_ci.frameworks.checks import bulk
+    from competency_ci.frameworks.checks.collection import MemberIndex
 
 __all__ = [
     "CtidIndex",
@@ -54,6 +54,8 @@ SKIP_DIRS = ("node_modules",)
 
 @dataclass
 class ValidationResult:
+    """Everything one validate run found: the files, their problems, and what could not be read."""
+
     problems: list[Problem] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
     # path -> why it could not be used (unreadable, missing, a directory without framework files)
@@ -141,7 +143,12 @@ def check_table(
                 _ctid_search(schema),
                 index,
             )
-        problems += check_collections(table, schema, header, rows, _ctid_search(schema), REGISTRIES, members)
+        if any(info.kind == COLLECTION for info in rows):  # collection checks: collection files only
+            from competency_ci.frameworks.checks.collection import check_collections
+
+            problems += check_collections(
+                table, schema, header, rows, _ctid_search(schema), REGISTRIES, members
+            )
     return finish(problems, config)
 
 
@@ -365,6 +372,8 @@ def _member_rows(members: MemberIndex, path: str, data: bytes) -> None:
 def build_members(config: Config, files: Sequence[tuple[str, bytes]]) -> MemberIndex:
     """The competencies a collection may name: the files given and every other framework file of
     the repository."""
+    from competency_ci.frameworks.checks.collection import MemberIndex
+
     members = MemberIndex()
     read = set()
     for path, data in files:

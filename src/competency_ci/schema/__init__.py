@@ -146,6 +146,8 @@ class Column:
 
 @dataclass(frozen=True)
 class TemplateSchema:
+    """The descriptor as the checks use it: columns by name, row types, template leftovers."""
+
     columns: dict[str, Column]
     row_types: dict[str, str]
     template_row_prefixes: tuple[str, ...]
