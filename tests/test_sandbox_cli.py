@@ -8,14 +8,28 @@ import signal
 import socket
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 import requests
 
 from conftest import REPO
 
 
-def test_serve_answers_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
+def ignore_sigint() -> None:
+    """What a parent that ignores Ctrl-C hands its children (Python keeps an inherited SIG_IGN)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@pytest.mark.parametrize(
+    ("stop", "inherited"),
+    [(signal.SIGINT, None), (signal.SIGINT, ignore_sigint), (signal.SIGTERM, None)],
+    ids=["ctrl-c", "ctrl-c-with-sigint-ignored-by-the-parent", "sigterm"],
+)
+def test_serve_answers_and_stops_cleanly_on_ctrl_c(
+    tmp_path: Path, stop: signal.Signals, inherited: Callable[[], None] | None
+) -> None:
     db = tmp_path / "s.sqlite3"
     env = {k: v for k, v in os.environ.items() if k != "GITHUB_ACTIONS"}
     process = subprocess.Popen(
@@ -25,6 +39,7 @@ def test_serve_answers_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
         text=True,
         cwd=REPO,
         env=env,
+        preexec_fn=inherited,
     )
     try:
         assert process.stdout is not None
@@ -41,7 +56,7 @@ def test_serve_answers_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
             "repository it runs in)\n"
         )
         assert requests.get(match.group(1) + "ping", timeout=10).json()["ping"] == "pong"
-        process.send_signal(signal.SIGINT)
+        process.send_signal(stop)
         out, err = process.communicate(timeout=20)
         assert out == ""
     finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import socket
 import sys
 from dataclasses import dataclass
@@ -76,6 +77,10 @@ def serve(options: ServeOptions) -> int:
         f"cass.key-file, publish signs with the sandbox key {SANDBOX_KEY} of the repository it runs in)",
         flush=True,
     )
+    # Ctrl-C stops it even when the parent started us with SIGINT ignored (Python keeps an inherited
+    # SIG_IGN), and SIGTERM stops it the same clean way.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
