@@ -51,6 +51,16 @@ class Retirement:
         """One line for plans and accounts: ``path: name (ctid): retire (delete): why``."""
         return f"{self.path}: {self.name} ({self.ctid}): retire ({self.action}): {self.reason}"
 
+    def to_dict(self) -> dict[str, str]:
+        """What every target's JSON says of a retirement, before its own facts."""
+        return {
+            "ctid": self.ctid,
+            "name": self.name,
+            "path": self.path,
+            "reason": self.reason,
+            "action": self.action,
+        }
+
 
 @dataclass(frozen=True)
 class Gone:

@@ -66,13 +66,8 @@ class RetirePlan:
         return f"{self.retirement.describe()}: {self.summary}"
 
     def to_dict(self) -> dict[str, Any]:
-        r = self.retirement
         return {
-            "ctid": r.ctid,
-            "name": r.name,
-            "path": r.path,
-            "reason": r.reason,
-            "action": r.action,
+            **self.retirement.to_dict(),
             "on_server": self.stored is not None,
             "deletes": list(self.deletes),
             "kept": [{"id": i, "reason": why} for i, why in self.kept],

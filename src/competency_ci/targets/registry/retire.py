@@ -62,13 +62,8 @@ class RegistryRetirement:
         return f"{self.retirement.describe()}: {self.summary}"
 
     def to_dict(self) -> dict[str, Any]:
-        r = self.retirement
         return {
-            "ctid": r.ctid,
-            "name": r.name,
-            "path": r.path,
-            "reason": r.reason,
-            "action": r.action,
+            **self.retirement.to_dict(),
             "live": self.live is not None,
             "status": self.status,
             "messages": self.messages,
