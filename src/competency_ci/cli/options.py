@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from competency_ci.commands.approval import KINDS
-from competency_ci.commands.publish import TARGETS
+from competency_ci.commands.publish import TARGETS, PublishOptions
 
 
 def add_publish_arguments(parser: argparse.ArgumentParser) -> None:
@@ -45,6 +46,22 @@ def add_publish_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="the publish record of the last publish (publish --result-file): retire the frameworks it "
         "lists that are no longer in the repository",
+    )
+
+
+def publish_options(args: argparse.Namespace, **more: Any) -> PublishOptions:
+    """What ``plan`` and ``publish`` both parse (``add_publish_arguments``), plus ``more``."""
+    return PublishOptions(
+        paths=list(args.paths),
+        config=args.config,
+        target=args.target,
+        server=args.server,
+        allow_insecure_http=args.allow_insecure_http,
+        timeout=args.timeout,
+        format=args.format,
+        git_base=args.git_base,
+        record=args.record,
+        **more,
     )
 
 

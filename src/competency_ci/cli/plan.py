@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from competency_ci.cli.options import add_publish_arguments
+from competency_ci.cli.options import add_publish_arguments, publish_options
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -12,19 +12,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from competency_ci.commands.publish import PublishOptions, plan
+    from competency_ci.commands.publish import plan
 
-    return plan(
-        PublishOptions(
-            paths=list(args.paths),
-            config=args.config,
-            target=args.target,
-            server=args.server,
-            allow_insecure_http=args.allow_insecure_http,
-            timeout=args.timeout,
-            format=args.format,
-            git_base=args.git_base,
-            record=args.record,
-            dry_run=True,
-        )
-    )
+    return plan(publish_options(args, dry_run=True))

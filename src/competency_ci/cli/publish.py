@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 
-from competency_ci.cli.options import add_approval_argument, add_publish_arguments
+from competency_ci.cli.options import add_approval_argument, add_publish_arguments, publish_options
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -23,19 +23,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from competency_ci.commands.publish import PublishOptions, publish
+    from competency_ci.commands.publish import publish
 
     return publish(
-        PublishOptions(
-            paths=list(args.paths),
-            config=args.config,
-            target=args.target,
-            server=args.server,
-            allow_insecure_http=args.allow_insecure_http,
-            timeout=args.timeout,
-            format=args.format,
-            git_base=args.git_base,
-            record=args.record,
+        publish_options(
+            args,
             dry_run=args.dry_run,
             result_file=args.result_file,
             request_approval=args.request_approval,
