@@ -450,6 +450,12 @@ def test_the_registry_target_refuses_a_collection_before_any_request(job: Job) -
         assert "Nothing was published.\n" in result.summary
         assert registry.requests == [] and job.sandbox.request_log == []
         assert result.outputs["published"] == "[]"
+        # the pull request's plan already refuses it, as `competency-ci plan --target registry` does
+        head = job.commit({"frameworks/core.csv": COLLECTION.replace("Core,", "Core two,")}, branch="feature")
+        review = job.run("pull_request", pull_request(merged, head), head, "refs/pull/12/merge", inputs)
+        assert review.exit_code == 2
+        assert [c.data for c in errors(review)] == [f"{COL}: {REGISTRY_REFUSAL}"]
+        assert registry.requests == [] and job.sandbox.request_log == []
 
 
 def test_a_missing_approval_setting_stops_the_merge_before_the_first_write(job: Job) -> None:

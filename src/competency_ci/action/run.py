@@ -513,6 +513,11 @@ def plan_section(
     """What publishing would write (read-only; needs the key, which forks do not get)."""
     from competency_ci.targets.cass.target import CassTarget
 
+    if job.settings.target == "registry":
+        refused: list[Collection] = []
+        load(paths, job.config, refused)
+        refuse_collections(job, refused)
+        return
     if not (job.config.cass.url and job.settings.target == "cass"):
         return
     if job.event.fork:
@@ -591,10 +596,7 @@ def publish(job: Job) -> None:
     # nothing), so a collection an earlier run could not write is written by the next one.
     collections: list[Collection] = []
     everything = load([files[p] for p in sorted(files)], job.config, collections)
-    if collections and job.settings.target == "registry":
-        from competency_ci.targets.cass.collections import REGISTRY_REFUSAL
-
-        job.fail(EXIT_USAGE, f"{', '.join(c.ctid for c in collections)}: {REGISTRY_REFUSAL}")
+    if job.settings.target == "registry" and refuse_collections(job, collections):
         job.summary.append("Nothing was published.\n")
         return
     frameworks = in_scope(job, changes, files, everything, previous)
@@ -643,6 +645,16 @@ def publish(job: Job) -> None:
             )
     if delivery is not None:
         request_approval(job, frameworks, record, delivery)
+
+
+def refuse_collections(job: Job, collections: list[Collection]) -> bool:
+    """The Registry target takes no collection files: exit 2, before any request (as the CLI's
+    ``plan`` and ``publish``). True when it refused."""
+    from competency_ci.targets.cass.collections import REGISTRY_REFUSAL
+
+    if collections:
+        job.fail(EXIT_USAGE, f"{', '.join(c.ctid for c in collections)}: {REGISTRY_REFUSAL}")
+    return bool(collections)
 
 
 def publish_collections(job: Job, target: Target[Any, Any], collections: list[Collection]) -> None:
