@@ -4,11 +4,13 @@ reference data the project does not ship is reached only through :func:`referenc
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from competency_ci.cli.main import main
+from competency_ci.sandbox import SandboxServer
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO / "tests" / "data"
@@ -45,3 +47,10 @@ def run_cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch)
         return code, out, err
 
     return run
+
+
+@pytest.fixture
+def sandbox() -> Iterator[SandboxServer]:
+    """A fresh, empty CASS sandbox on 127.0.0.1 (any free port) for one test."""
+    with SandboxServer("127.0.0.1", 0) as server:
+        yield server

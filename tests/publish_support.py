@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import subprocess
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -126,3 +127,15 @@ def snapshot(sandbox: Any) -> dict[str, dict[str, Any]]:
         obj = json.loads(json.dumps(obj).replace(base, "BASE/"))
         result[obj["@id"]] = obj
     return result
+
+
+def git(root: Path, *args: str) -> str:
+    """Run git in ``root`` as a throwaway identity; its output."""
+    done = subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@example.org", *args],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout

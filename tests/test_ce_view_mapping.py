@@ -7,7 +7,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -359,12 +358,6 @@ def test_plan_shows_each_cell(framework: Framework) -> None:
     ]
     ce_view = json.loads(render_json(plan, BASE))["frameworks"][0]["ce_view"]
     assert [(x["line"], x["column"], x["code"]) for x in ce_view] == EXPECTED_LOSSES
-
-
-@pytest.fixture
-def sandbox() -> Iterator[SandboxServer]:
-    with SandboxServer("127.0.0.1", 0) as server:
-        yield server
 
 
 def test_publish_stores_the_shapes_the_export_carries(

@@ -4,7 +4,6 @@ import stores them, and refused by the Registry target (no documented collection
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,12 +22,6 @@ ROW = f"{COL},ceterms:Collection,Hand care,What every volunteer does first.,en,h
 
 def uri(ctid: str) -> str:
     return f"{REGISTRY}/resources/{ctid}"
-
-
-@pytest.fixture
-def sandbox() -> Iterator[SandboxServer]:
-    with SandboxServer("127.0.0.1", 0) as server:
-        yield server
 
 
 @pytest.fixture

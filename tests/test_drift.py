@@ -5,8 +5,6 @@ keep` deciding what `publish` does with them; `pull` brings the server's edit in
 from __future__ import annotations
 
 import json
-import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +18,7 @@ from publish_support import (
     B,
     C,
     framework_rows,
+    git,
     other_key,
     our_key,
     pem,
@@ -30,23 +29,6 @@ from publish_support import (
 )
 
 EDITED = "2026-12-04T18:00:00Z"
-
-
-@pytest.fixture
-def sandbox() -> Iterator[SandboxServer]:
-    with SandboxServer("127.0.0.1", 0) as server:
-        yield server
-
-
-def git(root: Path, *args: str) -> str:
-    done = subprocess.run(
-        ["git", "-c", "user.name=t", "-c", "user.email=t@example.org", *args],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return done.stdout
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -63,12 +62,6 @@ def publish(server: str, *paths: Path, dry_run: bool = False) -> PublishResult:
     return publish_frameworks(
         frameworks, Config(root=paths[0].parent), server, our_key(), timeout=30, dry_run=dry_run
     )
-
-
-@pytest.fixture
-def sandbox() -> Iterator[SandboxServer]:
-    with SandboxServer("127.0.0.1", 0) as server:
-        yield server
 
 
 def test_a_clean_publish_of_the_examples_verifies_with_zero_differences(

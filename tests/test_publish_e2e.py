@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,12 +29,6 @@ from publish_support import (
     uri,
     write_csv,
 )
-
-
-@pytest.fixture
-def sandbox() -> Iterator[SandboxServer]:
-    with SandboxServer("127.0.0.1", 0) as server:
-        yield server
 
 
 def publish(sandbox: SandboxServer, path: Path, key: Any = None) -> PublishResult:

@@ -93,12 +93,6 @@ def every_column_csv() -> str:
 
 
 @pytest.fixture
-def sandbox() -> Iterator[SandboxServer]:
-    with SandboxServer("127.0.0.1", 0) as server:
-        yield server
-
-
-@pytest.fixture
 def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A repository folder (the working directory) signing with the test key."""
     (tmp_path / ".git").mkdir()

@@ -5,7 +5,6 @@ the Registry (tests/servers/registry.py). Nothing is written before the plan say
 from __future__ import annotations
 
 import json
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ from publish_support import (
     FW2,
     E,
     framework_rows,
+    git,
     other_key,
     our_key,
     private_pem,
@@ -31,23 +31,6 @@ from publish_support import (
 from servers.registry import RegistryServer
 
 DEPRECATED = "http://credreg.net/ctdlasn/vocabs/publicationStatus/Deprecated"
-
-
-@pytest.fixture
-def sandbox() -> Iterator[SandboxServer]:
-    with SandboxServer("127.0.0.1", 0) as server:
-        yield server
-
-
-def git(root: Path, *args: str) -> str:
-    done = subprocess.run(
-        ["git", "-c", "user.name=t", "-c", "user.email=t@example.org", *args],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return done.stdout
 
 
 @pytest.fixture
