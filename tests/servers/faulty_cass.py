@@ -50,6 +50,21 @@ class Fault:
         return number >= self.first and (self.times is None or number < self.first + self.times)
 
 
+def forward(
+    upstream: str, method: str, path: str, headers: Any, body: bytes
+) -> tuple[int, list[tuple[str, str]], bytes]:
+    """Send one request on to ``upstream`` as it came (less Host and Connection); its answer whole."""
+    target = urlsplit(upstream)
+    connection = http.client.HTTPConnection(target.hostname or "127.0.0.1", target.port, timeout=30)
+    try:
+        forwarded = {k: v for k, v in headers.items() if k.lower() not in ("host", "connection")}
+        connection.request(method, path, body=body or None, headers=forwarded)
+        response = connection.getresponse()
+        return response.status, list(response.getheaders()), response.read()
+    finally:
+        connection.close()
+
+
 def _count(route: str, headers: Any, body: bytes) -> str:
     """`` [n]``: how many objects or keys a bulk request's ``data`` field carries."""
     if not route.endswith(("multiPut", "multiDelete", "multiGet")):
@@ -183,15 +198,7 @@ class FaultyCass:
         self, method: str, path: str, headers: Any, body: bytes
     ) -> tuple[int, list[tuple[str, str]], bytes]:
         assert self.upstream is not None, "FaultyCass.upstream is not set"
-        target = urlsplit(self.upstream)
-        connection = http.client.HTTPConnection(target.hostname or "127.0.0.1", target.port, timeout=30)
-        try:
-            forwarded = {k: v for k, v in headers.items() if k.lower() not in ("host", "connection")}
-            connection.request(method, path, body=body or None, headers=forwarded)
-            response = connection.getresponse()
-            return response.status, list(response.getheaders()), response.read()
-        finally:
-            connection.close()
+        return forward(self.upstream, method, path, headers, body)
 
     def start(self) -> FaultyCass:
         self._thread = threading.Thread(

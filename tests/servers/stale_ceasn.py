@@ -11,13 +11,13 @@ is forwarded unchanged. ``restart()`` clears the cache, as restarting CASS does.
 
 from __future__ import annotations
 
-import http.client
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
-from urllib.parse import urlsplit
+
+from servers.faulty_cass import forward
 
 _GROWING = ("ceasn:hasChild", "ceasn:isChildOf")
 
@@ -91,15 +91,7 @@ class StaleCeasn:
     def forward(
         self, method: str, path: str, headers: Any, body: bytes
     ) -> tuple[int, list[tuple[str, str]], bytes]:
-        target = urlsplit(self.upstream)
-        connection = http.client.HTTPConnection(target.hostname or "127.0.0.1", target.port, timeout=30)
-        try:
-            forwarded = {k: v for k, v in headers.items() if k.lower() not in ("host", "connection")}
-            connection.request(method, path, body=body or None, headers=forwarded)
-            response = connection.getresponse()
-            return response.status, list(response.getheaders()), response.read()
-        finally:
-            connection.close()
+        return forward(self.upstream, method, path, headers, body)
 
     def __enter__(self) -> StaleCeasn:
         self._thread = threading.Thread(target=self._httpd.serve_forever, name="stale-ceasn", daemon=True)
